@@ -1,0 +1,298 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { log } from '@temporalio/activity';
+import type {
+  AuthorizationResult,
+  GovernanceResult,
+  RunCause,
+  RunContext,
+  RunFaultPlan,
+  RunInput,
+  RunOverride,
+  RunStepContext,
+  RunStepStatus,
+} from '../src/contracts/run';
+import { recordAudit } from '../src/db/audit';
+import type { Orm } from '../src/db/orm';
+import { readActivePolicy } from '../src/db/policy-rules';
+import { acknowledge, declareExpectations, recordRunAudit, waiveUnmetExpectations } from '../src/db/run-trail';
+import type { GateDecision } from '../src/domain/gate-decision';
+import { compensationKey, FINALIZE_RUN_KEY, GOVERNANCE_KEY, stepKey } from '../src/domain/run-audit';
+import { phasesLeadingTo, type RunPhase } from '../src/domain/run-phase';
+import { evaluateGovernance, governanceWaitingMs, lifecycleGate, stepCountGate } from '../src/domain/run-policy';
+import { plannedWaitingMs, type RunPlan, type StepKind } from '../src/domain/step-kinds';
+import { tenantSchemaName } from '../src/domain/tenant-status';
+import { raiseTraceFault } from './run-faults';
+import { assertRunMayProceed, readTenantStatus } from './run-guard';
+
+/**
+ * An execution-boundary gate beyond the lifecycle and step-count gates: abuse protection and billing limits plug in
+ * here (RunDependencies.executionGates) and run inside authorizeRun's transaction, in order, until one refuses.
+ */
+export type ExecutionGate = (em: EntityManager, request: { runId: string; tenantId: string; stepCount: number }) => Promise<GateDecision>;
+
+export interface RunDependencies {
+  orm: Orm;
+  faultInjection: boolean;
+  executionGates?: ExecutionGate[];
+  /** Slack on top of a run's planned waiting before a missing finalize_run ack counts as stale. */
+  staleGraceMs?: number;
+  now?: () => Date;
+}
+
+const DEFAULT_STALE_GRACE_MS = 60 * 60 * 1000;
+
+export interface RunClosing extends RunContext {
+  workflowId: string;
+  plan: RunPlan;
+  submittedBy: string;
+  steps: RunStepStatus[];
+  degraded: boolean;
+}
+
+/**
+ * The run's own bookkeeping: its row, declared expectations, authorisation, phase trace, governance verdict,
+ * approvals, rollback and close. Every write is keyed by runId so a retried activity changes nothing twice.
+ */
+export function createRunActivities(deps: RunDependencies) {
+  const now = deps.now ?? (() => new Date());
+  const transaction = <T>(work: (em: EntityManager) => Promise<T>) => deps.orm.em.fork().transactional(work);
+
+  /** Forward-only: moves the row to `to` only from a phase with an edge to it; says which phase it left, if it moved. */
+  async function movePhase(em: EntityManager, runId: string, to: RunPhase): Promise<RunPhase | undefined> {
+    const rows = await em.execute<Array<{ phase: RunPhase }>>(`select phase from run where id = ? for update`, [runId]);
+    const from = rows[0]?.phase;
+    if (from === undefined || !phasesLeadingTo(to).includes(from)) return undefined;
+    await em.execute(`update run set phase = ?, updated_at = now() where id = ?`, [to, runId]);
+    return from;
+  }
+
+  /** Writes the run's final row, creating it if the opening trace never landed; a finished row is never rewritten. */
+  async function closeRun(em: EntityManager, closing: RunClosing, phase: 'COMPLETED' | 'FAILED', cause: RunCause | null, override: RunOverride | null) {
+    await em.execute(
+      `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, outcome, cause, override, degraded, submitted_by, created_at, updated_at, finished_at)
+         values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?, ?, now(), now(), now())
+         on conflict (id) do update set phase = excluded.phase, step_states = excluded.step_states, outcome = excluded.outcome,
+           cause = excluded.cause, override = excluded.override, degraded = run.degraded or excluded.degraded,
+           updated_at = now(), finished_at = now()
+         where run.outcome is null`,
+      [
+        closing.runId,
+        closing.tenantId,
+        closing.workflowId,
+        phase,
+        JSON.stringify(closing.plan),
+        JSON.stringify(closing.steps),
+        phase === 'COMPLETED' ? 'completed' : 'failed',
+        cause === null ? null : JSON.stringify(cause),
+        override === null ? null : JSON.stringify(override),
+        closing.degraded,
+        closing.submittedBy,
+      ],
+    );
+    await acknowledge(em, closing.runId, FINALIZE_RUN_KEY);
+  }
+
+  return {
+    /** CREATED: the run's row and its expectations, one per planned step, one for governance, one for finalize_run. */
+    async openRun(input: RunInput & { workflowId: string }): Promise<void> {
+      await transaction(async (em) => {
+        const { policy } = await readActivePolicy(em, input.tenantId);
+        const deadline = new Date(now().getTime() + plannedWaitingMs(input.plan) + governanceWaitingMs(policy) + (deps.staleGraceMs ?? DEFAULT_STALE_GRACE_MS));
+        await em.execute(
+          `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline, created_at, updated_at)
+             values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?, ?, now(), now()) on conflict (id) do nothing`,
+          [
+            input.runId,
+            input.tenantId,
+            input.workflowId,
+            JSON.stringify(input.plan),
+            JSON.stringify(input.plan.steps.map((step, index) => ({ index, kind: step.kind, state: 'pending' }))),
+            input.submittedBy,
+            deadline,
+          ],
+        );
+        await declareExpectations(em, input.runId, [
+          ...input.plan.steps.map((_step, index) => ({ key: stepKey(index), kind: 'step' as const })),
+          { key: GOVERNANCE_KEY, kind: 'governance' },
+          { key: FINALIZE_RUN_KEY, kind: 'finalize' },
+        ]);
+        await recordRunAudit(em, input, 'run.created', 'created', {
+          actor: input.submittedBy,
+          to: 'CREATED',
+          details: { stepCount: input.plan.steps.length, kinds: input.plan.steps.map((step) => step.kind) },
+        });
+      });
+    },
+
+    /**
+     * AUTHORIZED: the execution-boundary gates in order (lifecycle on tenant.status, step count, then any
+     * executionGates), stopping at the first refusal. Also fixes the policy fingerprint the run must keep.
+     */
+    async authorizeRun(input: RunContext & { stepCount: number }): Promise<AuthorizationResult> {
+      return transaction(async (em) => {
+        const { policy, fingerprint } = await readActivePolicy(em, input.tenantId);
+        const gates: Array<() => Promise<GateDecision>> = [
+          async () => lifecycleGate(await readTenantStatus(em, input.tenantId)),
+          async () => stepCountGate(input.stepCount, policy),
+          ...(deps.executionGates ?? []).map((gate) => () => gate(em, input)),
+        ];
+        let decision: GateDecision | undefined;
+        for (const gate of gates) {
+          decision = await gate();
+          if (!decision.allowed) break;
+        }
+        const final = decision!;
+        if (final.allowed) {
+          const from = await movePhase(em, input.runId, 'AUTHORIZED');
+          await recordRunAudit(em, input, 'run.authorized', 'authorized', { from, to: 'AUTHORIZED', details: { policyFingerprint: fingerprint } });
+        } else {
+          await recordRunAudit(em, input, 'run.refused', 'refused', { reason: final.reason, details: { gate: final.gate, outcome: final.outcome } });
+        }
+        return { allowed: final.allowed, gate: final.gate, reason: final.reason, policyFingerprint: fingerprint };
+      });
+    },
+
+    /** A phase trace: the row's phase and an audit event. The workflow treats a failure here as DEGRADED, not fatal. */
+    async recordRunPhase(input: RunContext & { phase: RunPhase; faultPlan?: RunFaultPlan }): Promise<void> {
+      raiseTraceFault(deps.faultInjection, input.faultPlan);
+      await transaction(async (em) => {
+        const from = await movePhase(em, input.runId, input.phase);
+        if (from !== undefined) await recordRunAudit(em, input, 'run.phase_changed', `phase:${input.phase}`, { from, to: input.phase });
+      });
+    },
+
+    async markRunDegraded(input: RunContext & { reason: string }): Promise<void> {
+      await transaction(async (em) => {
+        await em.execute(`update run set degraded = true, updated_at = now() where id = ?`, [input.runId]);
+        await recordRunAudit(em, input, 'run.degraded', 'degraded', { reason: input.reason });
+      });
+      log.warn('run marked degraded', { runId: input.runId, reason: input.reason });
+    },
+
+    /** The mid-run check before a step that runs inside the workflow (wait, approval). */
+    async checkRunGuard(input: RunStepContext): Promise<void> {
+      await transaction((em) => assertRunMayProceed(em, input));
+    },
+
+    async completeWaitStep(input: RunContext & { stepIndex: number }): Promise<void> {
+      await transaction(async (em) => {
+        await acknowledge(em, input.runId, stepKey(input.stepIndex));
+        await recordRunAudit(em, input, 'run.step_applied', `${stepKey(input.stepIndex)}:applied`, { details: { stepIndex: input.stepIndex, kind: 'wait' } });
+      });
+    },
+
+    /**
+     * A human decision (or its absence) on an approval: audited with its actor. An approved step is acknowledged; the
+     * governance checkpoint is acknowledged whatever the decision, because it concluded.
+     */
+    async recordApproval(input: RunContext & { approvalKey: string; decision: 'approved' | 'rejected' | 'timed_out'; actor?: string; note?: string }): Promise<void> {
+      await transaction(async (em) => {
+        if (input.decision === 'approved' || input.approvalKey === GOVERNANCE_KEY) await acknowledge(em, input.runId, input.approvalKey);
+        await recordRunAudit(em, input, `run.approval_${input.decision}`, `approval:${input.approvalKey}`, {
+          actor: input.actor,
+          reason: input.note,
+          details: { approvalKey: input.approvalKey },
+        });
+      });
+    },
+
+    /**
+     * GOVERNANCE_CHECK: the tenant's rules on what the run actually did (debits read back from its ledger). Pass and
+     * reject conclude the checkpoint here; approval_required leaves it to recordApproval.
+     */
+    async evaluateRunGovernance(input: RunContext & { policyFingerprint: string; executedKinds: StepKind[] }): Promise<GovernanceResult> {
+      return transaction(async (em) => {
+        await assertRunMayProceed(em, input);
+        const { policy } = await readActivePolicy(em, input.tenantId);
+        const from = await movePhase(em, input.runId, 'GOVERNANCE_CHECK');
+        if (from !== undefined) await recordRunAudit(em, input, 'run.phase_changed', 'phase:GOVERNANCE_CHECK', { from, to: 'GOVERNANCE_CHECK' });
+        const debited = await em.execute<Array<{ total: string }>>(
+          `select coalesce(sum(-amount), 0) as total from "${tenantSchemaName(input.tenantId)}"."credit_ledger" where amount < 0 and entry_key ~ ?`,
+          [`^${input.runId}:[0-9]+$`],
+        );
+        const totalDebited = Number(debited[0]?.total ?? 0);
+        const verdict = evaluateGovernance(policy, { executedKinds: input.executedKinds, totalDebited });
+        if (verdict.outcome !== 'approval_required') await acknowledge(em, input.runId, GOVERNANCE_KEY);
+        const action = { pass: 'run.governance_passed', reject: 'run.governance_rejected', approval_required: 'run.approval_requested' }[verdict.outcome];
+        await recordRunAudit(em, input, action, 'governance', {
+          reason: verdict.outcome === 'approval_required' ? verdict.reason : verdict.violations.join('; ') || undefined,
+          details: { totalDebited, violations: verdict.violations },
+        });
+        return {
+          outcome: verdict.outcome,
+          violations: verdict.violations,
+          totalDebited,
+          ...(verdict.outcome === 'approval_required' ? { approval: { reason: verdict.reason, timeoutSeconds: verdict.timeoutSeconds } } : {}),
+        };
+      });
+    },
+
+    /**
+     * Opens a rollback: the steps and checkpoint the run will now never reach are waived with its cause, and each
+     * compensation about to run is declared, so the reconciler expects every undo too.
+     */
+    async beginRollback(input: RunContext & { cause: RunCause; compensatedSteps: number[] }): Promise<void> {
+      await transaction(async (em) => {
+        await waiveUnmetExpectations(em, input.runId, `rolled back: ${input.cause.type}: ${input.cause.message}`);
+        await declareExpectations(em, input.runId, input.compensatedSteps.map((index) => ({ key: compensationKey(index), kind: 'compensation' as const })));
+        await recordRunAudit(em, input, 'run.rollback_started', 'rollback', {
+          actor: input.cause.actor,
+          reason: input.cause.message,
+          details: { cause: input.cause, compensatedSteps: input.compensatedSteps },
+        });
+      });
+    },
+
+    /** FAILED: the row, the incident and the finalize_run ack in one transaction; retried until it commits. */
+    async recordRunFailure(input: RunClosing & { cause: RunCause }): Promise<void> {
+      await transaction(async (em) => {
+        await closeRun(em, input, 'FAILED', input.cause, null);
+        await em.execute(
+          `insert into run_incident (run_id, tenant_id, failure_type, cause, created_at) values (?, ?, ?, ?::jsonb, now()) on conflict (run_id) do nothing`,
+          [input.runId, input.tenantId, input.cause.type, JSON.stringify(input.cause)],
+        );
+        await recordRunAudit(em, input, 'run.failed', 'closed', { to: 'FAILED', reason: input.cause.message, details: { cause: input.cause } });
+      });
+      log.info('run failed', { runId: input.runId, failureType: input.cause.type });
+    },
+
+    /**
+     * COMPLETED: the row, the force-complete override if any (audited, with what it skipped), the forward-only
+     * onboarding step to first_run, and the finalize_run ack, in one transaction.
+     */
+    async finalizeRun(input: RunClosing & { override: RunOverride | null }): Promise<void> {
+      await transaction(async (em) => {
+        await closeRun(em, input, 'COMPLETED', null, input.override);
+        if (input.override) {
+          await waiveUnmetExpectations(em, input.runId, `force-completed by ${input.override.actor}: ${input.override.reason}`);
+          await recordRunAudit(em, input, 'run.force_completed', 'force_completed', {
+            actor: input.override.actor,
+            reason: input.override.reason,
+            details: { skippedSteps: input.override.skippedSteps, skippedGovernance: input.override.skippedGovernance },
+          });
+        }
+        const advanced = await em.execute<{ affectedRows: number }>(
+          `update tenant set onboarding_state = 'first_run', onboarding_updated_at = now()
+             where id = ? and onboarding_state in ('provisioned', 'first_api_key')`,
+          [input.tenantId],
+          'run',
+        );
+        if (advanced.affectedRows > 0) {
+          await recordAudit(em, {
+            actor: 'system:run-kernel',
+            action: 'onboarding.first_run',
+            entityType: 'tenant',
+            entityId: input.tenantId,
+            tenantId: input.tenantId,
+            toState: 'first_run',
+            correlationId: input.runId,
+            idempotencyKey: `${input.tenantId}:onboarding.first_run`,
+          });
+        }
+        await recordRunAudit(em, input, 'run.completed', 'closed', { to: 'COMPLETED', details: { degraded: input.degraded, forced: input.override !== null } });
+      });
+    },
+  };
+}
+
+export type RunActivities = ReturnType<typeof createRunActivities>;

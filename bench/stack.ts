@@ -1,0 +1,102 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../src/config';
+import { startControlPlane, type RunningControlPlane } from '../src/control-plane';
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
+import { createLogger } from '../src/observability/logger';
+import { installTemporalRuntime } from '../src/observability/temporal-runtime';
+import { startDevServer } from '../src/temporal/dev-server';
+import { freePort } from '../test/support/ports';
+
+export interface BenchStack {
+  controlPlane: RunningControlPlane;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/**
+ * The same shape `npm start` runs (dev server with a SQLite file in WAL mode, embedded Postgres, API and worker in one
+ * process), on free ports and a throwaway data directory, so a benchmark never touches the developer's data.
+ */
+export async function startBenchStack(environment: Record<string, string> = {}): Promise<BenchStack> {
+  try {
+    installTemporalRuntime(createLogger('warn'), undefined);
+  } catch {
+    // Installed already by a test helper this benchmark borrows (test/support/stack.ts quiets the SDK the same way).
+  }
+  const dataDirectory = await mkdtemp(path.join(tmpdir(), 'bench-'));
+  await chmod(dataDirectory, 0o755); // Postgres runs as its own user and must reach its data directory
+  const database = await startEmbeddedPostgres({ dataDirectory: path.join(dataDirectory, 'pg'), port: await freePort(), database: 'bench' });
+  const temporal = await startDevServer({ port: await freePort(), databaseFile: path.join(dataDirectory, 'temporal.db') });
+  // An entry point like `npm start`: the environment (BENCH_* among it) under the stack's own addresses.
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    TEMPORAL_ADDRESS: temporal.address,
+    DATABASE_URL: database.url,
+    API_PORT: String(await freePort()),
+    HOSTED_MODE: 'true',
+    SIGNUP_RATE_LIMIT_PER_HOUR: '100000',
+    DATABASE_POOL_MAX: '20',
+    ...environment,
+  });
+  const controlPlane = await startControlPlane(config, database.url, createLogger('warn'));
+  return {
+    controlPlane,
+    config,
+    async stop() {
+      await controlPlane.stop();
+      await temporal.stop();
+      await database.stop();
+      await rm(dataDirectory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `count` jobs with at most `concurrency` in flight; returns each job's latency in ms and the wall time. */
+export async function runConcurrently(count: number, concurrency: number, job: (index: number) => Promise<void>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const index = next++;
+        const begin = performance.now();
+        await job(index);
+        latencies.push(performance.now() - begin);
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started };
+}
+
+export function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? NaN;
+}
+
+export function summarise(name: string, result: { latencies: number[]; wallMs: number }) {
+  const throughput = (result.latencies.length / result.wallMs) * 1000;
+  const summary = {
+    name,
+    count: result.latencies.length,
+    throughputPerSecond: Number(throughput.toFixed(2)),
+    p50Ms: Number(percentile(result.latencies, 0.5).toFixed(1)),
+    p95Ms: Number(percentile(result.latencies, 0.95).toFixed(1)),
+    p99Ms: Number(percentile(result.latencies, 0.99).toFixed(1)),
+  };
+  return summary;
+}
+
+type Summary = ReturnType<typeof summarise>;
+
+/** Prints every round and the median ratios of subject to baseline, each ratio taken within one round. */
+export function compareRounds(title: string, rounds: Array<{ subject: Summary; baseline: Summary }>): void {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  console.log(`\n${title}, ${rounds.length} round(s), ${cpus().length} cores`);
+  console.table(rounds.flatMap((round, index) => [{ round: index, ...round.subject }, { round: index, ...round.baseline }]));
+  const ratio = (pick: (summary: Summary) => number) => median(rounds.map((round) => pick(round.subject) / pick(round.baseline))).toFixed(2);
+  console.log(`median ratios subject/baseline: throughput ${ratio((s) => s.throughputPerSecond)}, p50 ${ratio((s) => s.p50Ms)}, p99 ${ratio((s) => s.p99Ms)}`);
+}

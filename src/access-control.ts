@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { createAccessTokens } from './auth/access-token';
+import { createAuthenticator } from './auth/authenticator';
+import { createOperatorRegistry } from './auth/operator-tokens';
+import { createBillingStateSource } from './billing/billing-state-source';
+import { createPostgresBillingStateStore, type BillingStateStore } from './billing/billing-state-store';
+import type { Config } from './config';
+import type { Orm } from './db/orm';
+import { createGateRecorder } from './gates/gate-recorder';
+import { killSwitchesFrom } from './gates/kill-switch-gate';
+import type { PlatformCeilings } from './gates/protection-gate';
+import type { Logger } from './observability/logger';
+import type { EventSink } from './observability/event-sink';
+import type { Metrics } from './observability/metrics';
+import { createApiKeyService } from './services/api-key-service';
+import { createAuthService } from './services/auth-service';
+import { createBillingStateService } from './services/billing-state-service';
+import { createRunAdmission } from './services/run-admission';
+
+export interface AccessControlDependencies {
+  config: Config;
+  orm: Orm;
+  logger: Logger;
+  metrics: Metrics;
+  /** Where gate decisions are stored for the operators' watch lists; without it they are only logged and counted. */
+  events?: EventSink;
+  /** Defaults to Postgres; tests wrap it to make the store fail. */
+  billingStore?: BillingStateStore;
+  now?: () => Date;
+}
+
+/**
+ * Everything that decides who may do what, built once per process from config: authentication, the gates' recorder,
+ * the auth, API-key and billing services, the kill switches and the platform ceilings.
+ */
+export function createAccessControl(deps: AccessControlDependencies) {
+  const { config } = deps;
+  let secret = config.AUTH_TOKEN_SECRET;
+  if (secret === undefined) {
+    // Outside production only (config refuses it there): sessions end when this process does.
+    secret = randomBytes(32).toString('base64url');
+    deps.logger.warn('AUTH_TOKEN_SECRET is unset: using a per-process secret, sessions will not survive a restart');
+  }
+  const gates = createGateRecorder(deps);
+  const accessTokens = createAccessTokens({ secret, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, now: deps.now });
+  const billing = createBillingStateSource({
+    store: deps.billingStore ?? createPostgresBillingStateStore(deps.orm),
+    ttlMs: config.BILLING_CACHE_TTL_SECONDS * 1000,
+    maxStalenessMs: config.BILLING_MAX_STALENESS_SECONDS * 1000,
+    now: deps.now,
+    logger: deps.logger,
+    metrics: deps.metrics,
+  });
+  const platformCeilings: PlatformCeilings = {
+    burstPerMinute: config.TENANT_RUN_BURST_PER_MINUTE,
+    runsPerDay: config.TENANT_RUN_CEILING_PER_DAY,
+    concurrentRuns: config.TENANT_CONCURRENT_RUN_CEILING,
+  };
+  const killSwitches = killSwitchesFrom(config);
+  return {
+    gates,
+    accessTokens,
+    authenticator: createAuthenticator({ orm: deps.orm, accessTokens, operators: createOperatorRegistry(config.OPERATOR_TOKENS) }),
+    auth: createAuthService({ orm: deps.orm, accessTokens, gates, refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS, now: deps.now }),
+    apiKeys: createApiKeyService({ orm: deps.orm, gates, now: deps.now }),
+    billing,
+    billingStates: createBillingStateService({ orm: deps.orm, source: billing, now: deps.now }),
+    killSwitches,
+    platformCeilings,
+    runAdmission: createRunAdmission({ orm: deps.orm, billing, gates, switches: killSwitches, platform: platformCeilings }),
+    loginLimits: {
+      windowMinutes: config.LOGIN_FAILURE_WINDOW_MINUTES,
+      failuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
+      failuresPerIp: config.LOGIN_FAILURES_PER_IP,
+    },
+  };
+}
+
+export type AccessControl = ReturnType<typeof createAccessControl>;

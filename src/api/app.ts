@@ -1,0 +1,111 @@
+import express, { type Express } from 'express';
+import type { AccessControl } from '../access-control';
+import type { Orm } from '../db/orm';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { RunService } from '../services/run-service';
+import type { SignupService } from '../services/signup-service';
+import { authenticate, createRouteDeclarer, createTenantGuard } from './auth';
+import { ApiCatalog } from './openapi';
+import { errorHandler, notFoundHandler, requireJsonBody } from './error-handler';
+import { globalRateLimit, readOnlyGuard } from './kill-switches';
+import { adminBillingStateRoutes } from './routes/admin-billing-state';
+import { adminEventRoutes } from './routes/admin-events';
+import { adminRunRoutes } from './routes/admin-runs';
+import { apiKeyRoutes } from './routes/api-keys';
+import { authRoutes } from './routes/auth';
+import { healthRoutes, type ReadinessCheck } from './routes/health';
+import { runRoutes } from './routes/runs';
+import { signupRoutes } from './routes/signup';
+import { tenantLimitRoutes } from './routes/tenant-limits';
+
+export interface AppDependencies {
+  logger: Logger;
+  metrics: Metrics;
+  signups: SignupService;
+  readiness: Record<string, ReadinessCheck>;
+  hostedMode: boolean;
+  signupRatePerHour: number;
+  faultInjection: boolean;
+  /** Extra Prometheus text appended to /metrics (the Temporal SDK's worker metrics when this process runs a worker). */
+  extraMetrics?: () => Promise<string>;
+  /** Authentication, gates, auth/API-key/billing services and kill switches (src/access-control.ts). */
+  access: AccessControl;
+  /** Hops of reverse proxies in front of the API, so rate limits key on the client's address, not the proxy's. */
+  trustProxy?: number;
+  /** The run kernel's routes, served when given (with the database that authenticates tenants). */
+  /** Read by the query-only operator routes (events, watch lists). */
+  orm: Orm;
+  /** The run kernel's service; without it the run routes are not mounted (tests of other areas). */
+  runs?: RunService;
+}
+
+const BODY_LIMIT = '16kb';
+
+/** Builds the Express app without listening: tests import it, the entry point listens. */
+export function buildApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy ?? false);
+  app.use((request, response, next) => {
+    const end = deps.metrics.httpDuration.startTimer();
+    response.on('finish', () => {
+      // The route template, never the raw path: raw paths carry ids and would explode the label set.
+      const route = request.route?.path ? `${request.baseUrl}${request.route.path}` : 'unmatched';
+      end({ method: request.method, route, status: String(response.statusCode) });
+    });
+    next();
+  });
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+
+  const { access } = deps;
+  const catalog = new ApiCatalog();
+  const route = createRouteDeclarer(createTenantGuard(access.gates), catalog);
+
+  app.use(healthRoutes(deps.readiness, route));
+  const operational = express.Router();
+  route(operational, {
+    method: 'get',
+    path: '/metrics',
+    auth: 'public',
+    docs: { summary: 'Prometheus metrics: the service and the Temporal worker; aggregate labels only', tags: ['operations'] },
+    handler: async (_request, response) => {
+      const [own, extra] = await Promise.all([deps.metrics.registry.metrics(), deps.extraMetrics?.() ?? Promise.resolve('')]);
+      response.type(deps.metrics.registry.contentType).send(extra ? `${own}\n${extra}` : own);
+    },
+  });
+  route(operational, {
+    method: 'get',
+    path: '/openapi.json',
+    auth: 'public',
+    docs: { summary: 'This document: OpenAPI 3.1 generated from the zod schemas that validate requests', tags: ['operations'] },
+    handler: (_request, response) => {
+      response.json(catalog.document());
+    },
+  });
+  app.use(operational);
+  // Cheapest refusal first: the global ceiling before any credential lookup touches the database.
+  app.use('/api', globalRateLimit(access.killSwitches, access.gates));
+  app.use('/api', authenticate(access.authenticator, deps.logger));
+  app.use('/api', readOnlyGuard(access.killSwitches, access.gates));
+
+  // Outside hosted mode the public signup does not exist at all: the catch-all 404 answers it.
+  if (deps.hostedMode) {
+    app.use(signupRoutes({ signups: deps.signups, metrics: deps.metrics, ratePerHour: deps.signupRatePerHour, faultInjection: deps.faultInjection, switches: access.killSwitches, gates: access.gates, route }));
+  }
+  app.use(authRoutes({ auth: access.auth, route, metrics: deps.metrics, gates: access.gates, loginLimits: access.loginLimits }));
+  app.use(apiKeyRoutes({ apiKeys: access.apiKeys, route }));
+  app.use(tenantLimitRoutes({ billing: access.billing, platform: access.platformCeilings, route }));
+  app.use(adminBillingStateRoutes({ billingStates: access.billingStates, route }));
+  app.use(adminEventRoutes({ orm: deps.orm, route }));
+
+  if (deps.runs) {
+    app.use(runRoutes({ runs: deps.runs, admit: access.runAdmission, route }));
+    app.use(adminRunRoutes({ runs: deps.runs, route }));
+  }
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,52 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from '../observability/logger';
+import { Problem, sendProblem } from './problem';
+
+interface HttpError { status?: number; statusCode?: number; type?: string; expose?: boolean }
+
+/** The one table from errors a client can cause to HTTP statuses; anything else is our fault and is a logged 500. */
+function toProblem(error: unknown): Problem | undefined {
+  if (error instanceof Problem) return error;
+  if (error instanceof WorkflowExecutionAlreadyStartedError) return new Problem(409, 'Already started', 'That operation is already under way.');
+  if (error instanceof WorkflowNotFoundError) return new Problem(404, 'Not found', 'No such resource.');
+  // An update validator refused the transition (no approval pending, run no longer interruptible…): nothing happened.
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    return new Problem(409, 'Transition refused', error.cause.message, { reason: error.cause.type });
+  }
+  const http = error as HttpError;
+  switch (http?.type) {
+    case 'entity.too.large':
+      return new Problem(413, 'Payload too large', 'The request body is larger than the limit.');
+    case 'entity.parse.failed':
+      return new Problem(400, 'Malformed JSON', 'The request body is not valid JSON.', { errors: [{ path: 'body', message: 'is not valid JSON' }] });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new Problem(415, 'Unsupported media type', 'The request body encoding is not supported.');
+  }
+  const status = http?.status ?? http?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return new Problem(status, 'Bad request', 'The request could not be understood.');
+  return undefined;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, request, response, _next) => {
+    const problem = toProblem(error);
+    if (problem) return sendProblem(response, problem, request.originalUrl);
+    logger.error({ err: error, method: request.method, path: request.path }, 'unhandled error');
+    sendProblem(response, new Problem(500, 'Internal error', 'Something went wrong on our side; try again later.'), request.originalUrl);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (request, response) =>
+  sendProblem(response, new Problem(404, 'Not found', `No route for ${request.method} ${request.path}.`), request.originalUrl);
+
+/** Every JSON route refuses other bodies with 415 before the parser sees them. */
+export const requireJsonBody: RequestHandler = (request, _response, next) => {
+  const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !request.is('application/json')) {
+    return next(new Problem(415, 'Unsupported media type', 'Send the body as application/json.'));
+  }
+  next();
+};

@@ -1,0 +1,95 @@
+import { Router } from 'express';
+import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
+import type { GateRecorder } from '../../gates/gate-recorder';
+import type { KillSwitches } from '../../gates/kill-switch-gate';
+import type { Metrics } from '../../observability/metrics';
+import type { SignupService } from '../../services/signup-service';
+import type { RouteDeclarer } from '../auth';
+import { signupSwitch } from '../kill-switches';
+import { Problem, parseOr400 } from '../problem';
+import { faultInjectionHeaderSchema, signupAcceptedSchema, signupRequestSchema, signupStatusParamsSchema, signupStatusSchema } from '../schemas/signup';
+
+export interface SignupRouteOptions {
+  signups: SignupService;
+  metrics: Metrics;
+  ratePerHour: number;
+  faultInjection: boolean;
+  switches: KillSwitches;
+  gates: GateRecorder;
+  route: RouteDeclarer;
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+export function signupRoutes(options: SignupRouteOptions): Router {
+  const router = Router();
+  const perClientLimit = rateLimit({
+    windowMs: HOUR_MS,
+    limit: options.ratePerHour,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (request, _response, next) => {
+      options.metrics.signups.inc({ outcome: 'rate_limited' });
+      const resetAt = (request as typeof request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime?.getTime() ?? Date.now() + HOUR_MS;
+      const retryAfter = Math.max(1, Math.ceil((resetAt - Date.now()) / 1000));
+      next(new Problem(429, 'Too many requests', 'Too many signups from this address; try again later.', { retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) }));
+    },
+  });
+
+  const disabled = signupSwitch(options.switches, options.gates, () => options.metrics.signups.inc({ outcome: 'disabled' }));
+
+  options.route(router, {
+    method: 'post',
+    path: '/api/v1/signup',
+    auth: 'public',
+    before: [disabled, perClientLimit],
+    docs: {
+      summary: 'Sign up: start provisioning a tenant (hosted mode only)',
+      tags: ['signup'],
+      body: signupRequestSchema,
+      responses: { 202: { description: 'Provisioning started (or the same signup already under way)', schema: signupAcceptedSchema } },
+    },
+    handler: async (request, response) => {
+      let body;
+      try {
+        body = parseOr400(signupRequestSchema, request.body);
+      } catch (error) {
+        options.metrics.signups.inc({ outcome: 'invalid' });
+        throw error;
+      }
+      const faultPlan = parseFaultPlan(request.header('x-fault-injection'), options.faultInjection);
+      const outcome = await options.signups.signup(body, faultPlan);
+      options.metrics.signups.inc({ outcome: outcome.kind });
+      if (outcome.kind === 'conflict') {
+        throw new Problem(409, 'Name taken', `The organisation name "${outcome.slug}" is taken. Choose another name.`, { errors: [{ path: 'orgName', message: 'is taken' }] });
+      }
+      const { kind: _kind, ...accepted } = outcome;
+      response.status(202).location(`/api/v1/signup/${accepted.workflowId}`).json(accepted);
+    },
+  });
+
+  options.route(router, {
+    method: 'get',
+    path: '/api/v1/signup/:workflowId',
+    auth: 'public',
+    docs: {
+      summary: "A signup's progress: each step's state and the outcome",
+      tags: ['signup'],
+      params: signupStatusParamsSchema,
+      responses: { 200: { description: 'Progress from the saga', schema: signupStatusSchema } },
+    },
+    handler: async (request, response) => {
+      const { workflowId } = parseOr400(signupStatusParamsSchema, request.params, 'path');
+      const { signupFingerprint: _private, ...progress } = await options.signups.progress(workflowId);
+      response.json({ workflowId, ...progress });
+    },
+  });
+
+  return router;
+}
+
+function parseFaultPlan(header: string | undefined, enabled: boolean) {
+  if (header === undefined) return undefined;
+  if (!enabled) throw new Problem(400, 'Fault injection disabled', 'This deployment does not accept x-fault-injection.', { errors: [{ path: 'x-fault-injection', message: 'is not accepted here' }] });
+  return parseOr400(faultInjectionHeaderSchema, header, 'header');
+}

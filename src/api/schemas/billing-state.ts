@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { PLANS, SUBSCRIPTION_STATES } from '../../domain/tenant-status';
+
+export const tenantPathSchema = z.strictObject({
+  tenantId: z.uuid({ message: 'must be a tenant id' }),
+});
+
+export const setBillingStateRequestSchema = z.strictObject({
+  subscriptionState: z.enum(SUBSCRIPTION_STATES, { message: `must be one of ${SUBSCRIPTION_STATES.join(', ')}` }),
+  plan: z.enum(PLANS, { message: `must be one of ${PLANS.join(', ')}` }).optional(),
+  /** Why, in the operator's words: it goes into the audit trail. */
+  reason: z.string().trim().min(1, { message: 'is required' }).max(500),
+});

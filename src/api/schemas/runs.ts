@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+export { runPlanSchema } from '../../domain/step-kinds';
+
+export const runParamsSchema = z.strictObject({ runId: z.uuid({ message: 'must be a run id (a uuid)' }) });
+
+/** Optional: a retried POST with the same key lands on the same run instead of starting another. */
+export const idempotencyKeyHeaderSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' })
+    .optional(),
+});
+
+export const approvalRequestSchema = z.strictObject({
+  /** The approval the caller saw (`step:<n>` or `governance`); refused if the run now waits for another. */
+  approvalKey: z.string().regex(/^(step:\d{1,2}|governance)$/, { message: 'must be step:<index> or governance' }).optional(),
+  note: z.string().trim().min(1).max(500).optional(),
+});
+
+export const operatorOverrideSchema = z.strictObject({
+  reason: z.string().trim().min(1, { message: 'is required' }).max(500),
+});

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { PROVISIONING_STEPS } from '../../contracts/provisioning';
+import { passwordProblems, PASSWORD_MAX_LENGTH } from '../../domain/password-policy';
+import { slugify, slugProblem } from '../../domain/slug';
+import { PROVISIONING_WORKFLOW_ID_PATTERN } from '../../temporal/workflow-ids';
+
+/** Public signup body. Unknown fields are refused, so a typo never silently drops data. */
+export const signupRequestSchema = z
+  .strictObject({
+    email: z.email({ message: 'must be a valid email address' }).max(320).transform((email) => email.toLowerCase()),
+    password: z.string().min(1, { message: 'is required' }).max(PASSWORD_MAX_LENGTH),
+    orgName: z.string().trim().min(1, { message: 'is required' }).max(200),
+  })
+  .superRefine((body, ctx) => {
+    for (const message of passwordProblems(body.password, body.email)) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message });
+    }
+    const problem = slugProblem(slugify(body.orgName));
+    if (problem) ctx.addIssue({ code: 'custom', path: ['orgName'], message: problem });
+  })
+  .transform((body) => ({ ...body, slug: slugify(body.orgName) }));
+
+export type SignupRequest = z.infer<typeof signupRequestSchema>;
+
+export const signupAcceptedSchema = z.object({
+  tenantId: z.uuid(),
+  slug: z.string(),
+  workflowId: z.string(),
+  status: z.enum(['provisioning', 'active', 'failed']),
+});
+
+export const signupStatusParamsSchema = z.strictObject({
+  workflowId: z.string().regex(PROVISIONING_WORKFLOW_ID_PATTERN, { message: 'must look like provision:<slug>' }),
+});
+
+const stepStateSchema = z.enum(['pending', 'running', 'completed', 'failed', 'compensating', 'compensated']);
+
+export const signupStatusSchema = z.object({
+  workflowId: z.string(),
+  tenantId: z.uuid(),
+  slug: z.string(),
+  outcome: z.enum(['running', 'rolling_back', 'active', 'failed']),
+  currentStep: z.enum(PROVISIONING_STEPS).nullable(),
+  steps: z.array(z.object({ name: z.enum(PROVISIONING_STEPS), state: stepStateSchema })),
+  failure: z.object({ step: z.enum(PROVISIONING_STEPS), type: z.string(), message: z.string() }).optional(),
+});
+
+/** `x-fault-injection: <step>:<permanent|transient>[:<failures>]`, honoured only when FAULT_INJECTION is on. */
+export const faultInjectionHeaderSchema = z
+  .string()
+  .regex(/^[a-zA-Z]+:(permanent|transient)(:\d{1,2})?$/, { message: 'must be <step>:<permanent|transient>[:<failures>]' })
+  .transform((value) => {
+    const [step, mode, failures] = value.split(':');
+    return { step, mode, ...(failures === undefined ? {} : { failures: Number(failures) }) };
+  })
+  .pipe(
+    z.object({
+      step: z.enum(PROVISIONING_STEPS),
+      mode: z.enum(['permanent', 'transient']),
+      failures: z.number().int().min(1).max(20).optional(),
+    }),
+  );

@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { operatorTokensSchema } from './auth/operator-tokens';
+
+/** Environment flags arrive as strings; only these spellings are accepted so a typo fails loudly. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+    .optional()
+    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes', 'on'].includes(value)));
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
+
+const ROOT_DIR = path.resolve(__dirname, '..');
+
+const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATA_DIR: z.string().default(path.join(ROOT_DIR, '.data')),
+
+    API_HOST: z.string().default('127.0.0.1'),
+    API_PORT: port(3000),
+    /** Which parts this process runs: the start command runs both; a scaled-out deployment splits them. */
+    PROCESS_ROLES: z
+      .string()
+      .default('api,worker')
+      .transform((value) => value.split(',').map((role) => role.trim()))
+      .pipe(z.array(z.enum(['api', 'worker'])).min(1)),
+    WORKER_METRICS_PORT: port(9464),
+
+    DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
+    EMBEDDED_PG_PORT: port(5433),
+
+    TEMPORAL_ADDRESS: optionalText,
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('control-plane'),
+    TEMPORAL_TLS: flag(false),
+    TEMPORAL_TLS_CERT_PATH: optionalText,
+    TEMPORAL_TLS_KEY_PATH: optionalText,
+    TEMPORAL_TLS_CA_PATH: optionalText,
+    TEMPORAL_TLS_SERVER_NAME: optionalText,
+    TEMPORAL_API_KEY: optionalText,
+    TEMPORAL_DEV_PORT: port(7233),
+    TEMPORAL_UI_PORT: port(8233),
+
+    HOSTED_MODE: flag(false),
+    SIGNUP_RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(100000).default(5),
+    FAULT_INJECTION: flag(false),
+
+    /** HS256 key of access tokens, at least 32 bytes; required in production (elsewhere a per-process one is made). */
+    AUTH_TOKEN_SECRET: optionalText.pipe(z.string().min(32, { message: 'must be at least 32 characters' }).optional()),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+    REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
+    LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+    LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
+    LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100000).default(30),
+    /** Platform operators: `name:role:token,...` or a JSON array; roles founder and ops. Never from a tenant membership. */
+    OPERATOR_TOKENS: operatorTokensSchema,
+
+    /** How long a billing state read is reused before the store is asked again. */
+    BILLING_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    /** How old a cached billing state may be and still be used while the store is down (fail open, bounded). */
+    BILLING_MAX_STALENESS_SECONDS: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
+
+    /** Per-tenant abuse ceilings, whatever the plan allows. */
+    TENANT_RUN_BURST_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(60),
+    TENANT_RUN_CEILING_PER_DAY: z.coerce.number().int().min(1).max(10_000_000).default(200_000),
+    TENANT_CONCURRENT_RUN_CEILING: z.coerce.number().int().min(1).max(10000).default(200),
+
+    /** Kill switches: environment only, changed by redeploying, never through the API (docs/runbook/kill-switches.md). */
+    DISABLE_SIGNUP: flag(false),
+    DISABLE_RUN_EXECUTION: flag(false),
+    READ_ONLY_MODE: flag(false),
+    /** Requests per minute this API process serves across all clients; 0 turns the ceiling off. */
+    GLOBAL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(6000),
+    /** How often the Temporal Schedule runs the run-audit reconciler. */
+    RECONCILER_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+
+    /** Benchmarks only (npm run bench:*): how many workflows, and how many in flight at once. */
+    BENCH_N: z.coerce.number().int().min(1).max(100_000).default(100),
+    BENCH_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
+    BENCH_ROUNDS: z.coerce.number().int().min(1).max(20).default(3),
+  })
+  .superRefine((env, ctx) => {
+    if (env.FAULT_INJECTION && env.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['FAULT_INJECTION'], message: 'must be off when NODE_ENV=production' });
+    }
+    if (env.NODE_ENV === 'production' && env.AUTH_TOKEN_SECRET === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_TOKEN_SECRET'], message: 'is required when NODE_ENV=production (tokens must survive restarts and agree across processes)' });
+    }
+    if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TEMPORAL_TLS_KEY_PATH'],
+        message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together (mTLS client pair)',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof environmentSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The only reader of process.env: everything else receives the parsed Config. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+/** Whether the start command must run its own Temporal dev server and Postgres. */
+export const usesLocalTemporal = (config: Config) => config.TEMPORAL_ADDRESS === undefined;
+export const usesEmbeddedPostgres = (config: Config) => config.DATABASE_URL === undefined;
+export const temporalAddress = (config: Config) => config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;

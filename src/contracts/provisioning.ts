@@ -1,0 +1,71 @@
+/**
+ * Sandbox-safe contract of the provisioning saga, shared by the workflow, its activities, the API and tests.
+ * Imports nothing that touches Node APIs.
+ */
+import { defineQuery } from '@temporalio/workflow';
+
+export const PROVISIONING_STEPS = [
+  'reserveTenant',
+  'createOwner',
+  'openTrialBilling',
+  'createTenantSchema',
+  'initOnboarding',
+  'activateTenant',
+] as const;
+export type ProvisioningStep = (typeof PROVISIONING_STEPS)[number];
+
+/** Failure types raised as non-retryable ApplicationFailures; the API maps each to words a user can act on. */
+export const ProvisioningFailure = {
+  SlugTaken: 'SlugTaken',
+  EmailRegistered: 'EmailRegistered',
+  InjectedFault: 'InjectedFault',
+  Internal: 'Internal',
+} as const;
+export type ProvisioningFailureType = (typeof ProvisioningFailure)[keyof typeof ProvisioningFailure];
+
+/** Test-only switch: make one step fail permanently, or `failures` times before it succeeds. */
+export interface FaultPlan {
+  step: ProvisioningStep;
+  mode: 'permanent' | 'transient';
+  failures?: number;
+}
+
+export interface ProvisionTenantInput {
+  tenantId: string;
+  slug: string;
+  orgName: string;
+  ownerEmail: string;
+  /** Hashed by the API before the workflow starts: no plain password ever enters workflow history. */
+  passwordHash: string;
+  /** Hash of (email, orgName): lets the API tell the same signup repeated from a different one for the slug. */
+  signupFingerprint: string;
+  faultPlan?: FaultPlan;
+}
+
+export interface ProvisionTenantResult {
+  tenantId: string;
+  slug: string;
+  status: 'active';
+}
+
+export type StepState = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated';
+export type ProvisioningOutcome = 'running' | 'rolling_back' | 'active' | 'failed';
+
+export interface ProvisioningProgress {
+  tenantId: string;
+  slug: string;
+  signupFingerprint: string;
+  outcome: ProvisioningOutcome;
+  currentStep: ProvisioningStep | null;
+  steps: Array<{ name: ProvisioningStep; state: StepState }>;
+  failure?: { step: ProvisioningStep; type: ProvisioningFailureType; message: string };
+}
+
+export const provisioningProgressQuery = defineQuery<ProvisioningProgress>('provisioningProgress');
+
+/** Activity input shared by every step: who acts, under which saga, and the fault plan if a test set one. */
+export interface StepContext {
+  tenantId: string;
+  workflowId: string;
+  faultPlan?: FaultPlan;
+}

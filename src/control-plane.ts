@@ -1,0 +1,106 @@
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createAccessControl } from './access-control';
+import { buildApp } from './api/app';
+import type { Config } from './config';
+import { createOrm, migrate, type Orm } from './db/orm';
+import type { Logger } from './observability/logger';
+import { EventSink } from './observability/event-sink';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { postgresEventStore } from './db/event-store';
+import { readinessChecks } from './readiness';
+import { createRunService } from './services/run-service';
+import { createSignupService } from './services/signup-service';
+import { connectClient, connectWorker } from './temporal/connection';
+import { temporalWorkerMetrics } from './observability/temporal-runtime';
+import { createControlPlaneWorker } from '../workers/control-plane-worker';
+
+export interface RunningControlPlane {
+  orm: Orm;
+  client: Client;
+  metrics: Metrics;
+  events: EventSink;
+  worker?: Worker;
+  server?: Server;
+  url?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up this process's roles (API, worker or both) against an already running Postgres and Temporal:
+ * migrates, connects once, and returns one stop() that drains in the right order.
+ */
+export async function startControlPlane(config: Config, databaseUrl: string, logger: Logger): Promise<RunningControlPlane> {
+  const metrics = createMetrics();
+  const orm = await createOrm(databaseUrl, config.DATABASE_POOL_MAX);
+  const applied = await migrate(orm);
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  const client = await connectClient(config);
+  const events = new EventSink({ store: postgresEventStore(orm), logger, metrics });
+
+  let workerConnection: NativeConnection | undefined;
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  if (config.PROCESS_ROLES.includes('worker')) {
+    workerConnection = await connectWorker(config);
+    worker = await createControlPlaneWorker({
+      connection: workerConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      orm,
+      metrics,
+      events,
+      faultInjection: config.FAULT_INJECTION,
+    });
+    workerRun = worker.run().catch((error) => logger.fatal({ err: error }, 'worker stopped with an error'));
+  }
+
+  const readiness = readinessChecks({ orm, client, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, worker });
+
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (config.PROCESS_ROLES.includes('api')) {
+    const app = buildApp({
+      logger,
+      metrics,
+      signups: createSignupService({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      readiness,
+      hostedMode: config.HOSTED_MODE,
+      signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
+      faultInjection: config.FAULT_INJECTION,
+      extraMetrics: worker ? () => temporalWorkerMetrics(workerMetricsAddress(config)) : undefined,
+      orm,
+      access: createAccessControl({ config, orm, logger, metrics, events }),
+      runs: createRunService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(config.API_PORT, config.API_HOST, (error?: Error) => (error ? reject(error) : resolve(listening)));
+    });
+    url = `http://${config.API_HOST}:${config.API_PORT}`;
+  }
+
+  return {
+    orm,
+    client,
+    metrics,
+    events,
+    worker,
+    server,
+    url,
+    async stop() {
+      // Stop taking requests, let in-flight activities finish, then release connections.
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      if (worker) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun;
+      }
+      await events.close();
+      await workerConnection?.close();
+      await client.connection.close();
+      await orm.close(true);
+    },
+  };
+}
+
+export const workerMetricsAddress = (config: Config) => `127.0.0.1:${config.WORKER_METRICS_PORT}`;

@@ -1,0 +1,36 @@
+import { ApiKeySchema } from './api-key';
+import { AuditEventSchema } from './audit-event';
+import { BillingAccountSchema } from './billing-account';
+import { DomainEventSchema } from './domain-event';
+import { RefreshTokenSchema } from './refresh-token';
+import { PolicyRuleSchema } from './policy-rule';
+import { RunSchema } from './run';
+import { RunAckSchema } from './run-ack';
+import { RunAuditFindingSchema } from './run-audit-finding';
+import { RunExpectationSchema } from './run-expectation';
+import { RunIncidentSchema } from './run-incident';
+import { RunStepUndoSchema } from './run-step-undo';
+import { TenantSchema } from './tenant';
+import { TenantMembershipSchema } from './tenant-membership';
+import { UserSchema } from './user';
+
+export { ApiKey } from './api-key';
+export { AuditEvent } from './audit-event';
+export { BillingAccount } from './billing-account';
+export { DomainEventRecord } from './domain-event';
+export { RefreshToken } from './refresh-token';
+export { PolicyRule } from './policy-rule';
+export { Run } from './run';
+export { RunAck } from './run-ack';
+export { RunAuditFinding } from './run-audit-finding';
+export { RunExpectation } from './run-expectation';
+export { RunIncident } from './run-incident';
+export { RunStepUndo } from './run-step-undo';
+export { Tenant } from './tenant';
+export { TenantMembership } from './tenant-membership';
+export { User } from './user';
+
+/** The run kernel's tables (Migration20261123040000Runs). */
+const RUN_ENTITY_SCHEMAS = [RunSchema, RunExpectationSchema, RunAckSchema, RunIncidentSchema, RunStepUndoSchema, PolicyRuleSchema, RunAuditFindingSchema];
+
+export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, ...RUN_ENTITY_SCHEMAS];

@@ -1,0 +1,31 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { ONBOARDING_STATES, TENANT_STATUSES, type OnboardingState, type TenantStatus } from '../../domain/tenant-status';
+
+export class Tenant {
+  id!: string;
+  slug!: string;
+  name!: string;
+  status!: TenantStatus;
+  onboardingState?: OnboardingState | null;
+  onboardingUpdatedAt?: Date | null;
+  /** Which workflow holds this row; a rollback only removes the row its own saga created. */
+  provisioningWorkflowId!: string;
+  createdAt: Date = new Date();
+  updatedAt: Date = new Date();
+}
+
+export const TenantSchema = new EntitySchema<Tenant>({
+  class: Tenant,
+  tableName: 'tenant',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    slug: { type: 'string', length: 63, unique: 'tenant_slug_unique' },
+    name: { type: 'string', length: 200 },
+    status: { enum: true, items: () => [...TENANT_STATUSES], nativeEnumName: undefined, index: 'tenant_status_index' },
+    onboardingState: { enum: true, items: () => [...ONBOARDING_STATES], nullable: true },
+    onboardingUpdatedAt: { type: 'datetime', nullable: true },
+    provisioningWorkflowId: { type: 'string', length: 200 },
+    createdAt: { type: 'datetime', onCreate: () => new Date() },
+    updatedAt: { type: 'datetime', onCreate: () => new Date(), onUpdate: () => new Date() },
+  },
+});

@@ -1,0 +1,46 @@
+import type { Plan, SubscriptionState } from './tenant-status';
+
+/** What a tenant may consume under its plan and subscription state. */
+export interface Limits {
+  runsPerDay: number;
+  concurrentRuns: number;
+  stepsPerRun: number;
+  seats: number;
+}
+
+const PLAN_LIMITS: Record<Plan, Limits> = {
+  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 50, seats: 3 },
+  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 200, seats: 10 },
+  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 1_000, seats: 50 },
+  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 5_000, seats: 1_000 },
+};
+
+/** Grace keeps a tenant working but visibly squeezed: a tenth of its daily runs, one at a time. */
+const GRACE_RUNS_FRACTION = 10;
+
+function derive(plan: Plan, subscriptionState: SubscriptionState): Limits {
+  switch (subscriptionState) {
+    // A trial runs on trial limits whatever plan it is a trial of.
+    case 'trial':
+      return { ...PLAN_LIMITS.trial };
+    case 'active':
+      return { ...PLAN_LIMITS[plan] };
+    case 'grace': {
+      const base = PLAN_LIMITS[plan];
+      return { ...base, runsPerDay: Math.max(1, Math.ceil(base.runsPerDay / GRACE_RUNS_FRACTION)), concurrentRuns: 1 };
+    }
+    // No runs, but seats stay: people must still be able to sign in, export and pay.
+    case 'expired':
+    case 'suspended':
+      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: PLAN_LIMITS[plan].seats };
+  }
+}
+
+export const Limits = {
+  derive,
+  /** What a tenant gets when its billing state cannot be known: as if it were on trial. */
+  trialEquivalent: (): Limits => derive('trial', 'trial'),
+};
+
+/** Days between the end of a trial and its expiry. The trial's own length is TRIAL_DAYS. */
+export const GRACE_DAYS = 7;

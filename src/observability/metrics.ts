@@ -1,0 +1,86 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric of the process, on one registry. Labels are aggregates only: never a tenant id. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    signups: new Counter({
+      name: 'signups_total',
+      help: 'Signup requests by outcome (accepted, duplicate, conflict, invalid, rate_limited, disabled)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    provisions: new Counter({
+      name: 'provisions_total',
+      help: 'Finished provisioning sagas by outcome (active, failed)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    provisioningDuration: new Histogram({
+      name: 'provisioning_duration_seconds',
+      help: 'Signup-to-outcome time of provisioning sagas',
+      labelNames: ['outcome'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    eventsWritten: new Counter({
+      name: 'observability_events_written_total',
+      help: 'Domain events written to the events table',
+      registers: [registry],
+    }),
+    eventsDropped: new Counter({
+      name: 'observability_events_dropped_total',
+      help: 'Domain events lost because the sink was full, failed or hung (the business path went on)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    runs: new Counter({
+      name: 'runs_total',
+      help: 'Finished runs by outcome (completed, failed)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    runDuration: new Histogram({
+      name: 'run_duration_seconds',
+      help: 'Start-to-outcome time of runs, waits and approvals included',
+      labelNames: ['outcome'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600, 86400],
+      registers: [registry],
+    }),
+    auditFindings: new Counter({
+      name: 'audit_findings_total',
+      help: 'Run audit findings newly detected by the reconciler, by kind (missing, drift, stale)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'API request duration by method, route template and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    gateDecisions: new Counter({
+      name: 'gate_decisions_total',
+      help: 'Gate decisions by gate (lifecycle, protection, billing, kill_switch, governance) and outcome (allow, throttle, block)',
+      labelNames: ['gate', 'outcome'] as const,
+      registers: [registry],
+    }),
+    logins: new Counter({
+      name: 'logins_total',
+      help: 'Login attempts by outcome (success, invalid, rate_limited, refused)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    billingStateReads: new Counter({
+      name: 'billing_state_reads_total',
+      help: 'Billing state lookups by where the answer came from (store, cache, stale_cache, fallback)',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

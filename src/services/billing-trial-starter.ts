@@ -1,0 +1,21 @@
+import type { Client } from '@temporalio/client';
+import { TENANT_ID } from '../temporal/search-attributes';
+import { billingTrialWorkflowId } from '../temporal/workflow-ids';
+
+/**
+ * Starts (or finds) a tenant's trial timer from outside a workflow: for tenants provisioned before the saga started
+ * it, or a trial an operator re-opened. A running timer is kept; a finished one may run again for a new trial.
+ */
+export async function startBillingTrial(client: Client, input: { tenantId: string; taskQueue: string }): Promise<string> {
+  const workflowId = billingTrialWorkflowId(input.tenantId);
+  await client.workflow.start('billingTrial', {
+    taskQueue: input.taskQueue,
+    workflowId,
+    args: [{ tenantId: input.tenantId }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: [{ key: TENANT_ID, value: input.tenantId }],
+    staticSummary: `Billing trial timer of tenant ${input.tenantId}`,
+  });
+  return workflowId;
+}

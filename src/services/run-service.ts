@@ -1,0 +1,258 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import {
+  approveRunUpdate,
+  forceCompleteRunUpdate,
+  rejectRunUpdate,
+  runStatusQuery,
+  terminateRunUpdate,
+  type ApprovalAnswer,
+  type ApprovalInput,
+  type OperatorOverrideInput,
+  type OverrideAnswer,
+  type RunFaultPlan,
+  type RunInput,
+  type RunStatus,
+} from '../contracts/run';
+import { Run } from '../db/entities';
+import type { Orm } from '../db/orm';
+import { loadAuditedRuns } from '../db/run-audit-queries';
+import { auditFindings, type AuditFinding } from '../domain/run-audit';
+import type { RunPlan } from '../domain/step-kinds';
+import { RUN_DEGRADED, RUN_PHASE, TENANT_ID } from '../temporal/search-attributes';
+import { runWorkflowId } from '../temporal/workflow-ids';
+import type { runWorkflow } from '../../workflows/run';
+
+export interface RunServiceDependencies {
+  client: Client;
+  orm: Orm;
+  taskQueue: string;
+  now?: () => Date;
+}
+
+export interface RunSubmission {
+  tenantId: string;
+  /** Audit actor of whoever submitted (`user:<id>`). */
+  submittedBy: string;
+  plan: RunPlan;
+  /** The same key from the same tenant lands on the same run, so a retried POST never runs the plan twice. */
+  idempotencyKey?: string;
+  faultPlan?: RunFaultPlan;
+}
+
+export type SubmitOutcome = { kind: 'accepted' | 'duplicate'; runId: string; workflowId: string } | { kind: 'conflict'; runId: string };
+
+/** What the API shows a tenant about one run. */
+export type RunView = Omit<RunStatus, 'rollingBack'> & { rollingBack: boolean; createdAt?: string; finishedAt?: string | null };
+
+export type RunControlOutcome<T> = { kind: 'done'; answer: T } | { kind: 'not_found' } | { kind: 'finished' };
+
+interface RunMemo {
+  tenantId: string;
+  planFingerprint: string;
+  /** Unique per submit call: tells the call that started the run from a retry that joined it. */
+  submissionId: string;
+}
+
+const planFingerprint = (plan: RunPlan) => createHash('sha256').update(JSON.stringify(plan)).digest('hex');
+
+/** A uuid derived from (tenant, key): stable across retries, never shared between tenants. */
+function runIdFor(tenantId: string, idempotencyKey: string): string {
+  const hex = createHash('sha256').update(`${tenantId}\n${idempotencyKey}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Submits runs and answers for them. Postgres holds the record of a finished run; the workflow's own query is the
+ * live view of one in flight. A tenant only ever sees its own runs: anyone else's is "not found".
+ */
+export function createRunService(deps: RunServiceDependencies) {
+  const handleOf = (runId: string): WorkflowHandle<typeof runWorkflow> => deps.client.workflow.getHandle(runWorkflowId(runId));
+
+  async function storedRun(runId: string): Promise<Run | null> {
+    return deps.orm.em.fork().findOne(Run, { id: runId });
+  }
+
+  /** The tenant that owns a run: its row, or (before the opening write lands) the workflow's TenantId. */
+  async function ownerOf(runId: string): Promise<{ tenantId: string; finished: boolean } | undefined> {
+    const row = await storedRun(runId);
+    if (row) return { tenantId: row.tenantId, finished: row.outcome !== null && row.outcome !== undefined };
+    try {
+      const description = await handleOf(runId).describe();
+      const tenantId = description.typedSearchAttributes.get(TENANT_ID);
+      return tenantId ? { tenantId, finished: description.status.name !== 'RUNNING' } : undefined;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async function control<T>(runId: string, tenantId: string | undefined, send: (handle: WorkflowHandle<typeof runWorkflow>) => Promise<T>): Promise<RunControlOutcome<T>> {
+    const owner = await ownerOf(runId);
+    if (!owner || (tenantId !== undefined && owner.tenantId !== tenantId)) return { kind: 'not_found' };
+    if (owner.finished) return { kind: 'finished' };
+    try {
+      return { kind: 'done', answer: await send(handleOf(runId)) };
+    } catch (error) {
+      // The run ended between the check and the update.
+      if (error instanceof WorkflowNotFoundError) return { kind: 'finished' };
+      throw error;
+    }
+  }
+
+  const fromRow = (row: Run): RunView => ({
+    runId: row.id,
+    tenantId: row.tenantId,
+    phase: row.phase,
+    outcome: row.outcome ?? null,
+    steps: row.stepStates,
+    cause: row.cause ?? null,
+    degraded: row.degraded,
+    rollingBack: false,
+    pendingApproval: null,
+    override: row.override ?? null,
+    createdAt: row.createdAt.toISOString(),
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  });
+
+  return {
+    async submit(submission: RunSubmission): Promise<SubmitOutcome> {
+      const runId = submission.idempotencyKey ? runIdFor(submission.tenantId, submission.idempotencyKey) : randomUUID();
+      const fingerprint = planFingerprint(submission.plan);
+      const submissionId = randomUUID();
+      const input: RunInput = {
+        runId,
+        tenantId: submission.tenantId,
+        plan: submission.plan,
+        submittedBy: submission.submittedBy,
+        ...(submission.faultPlan ? { faultPlan: submission.faultPlan } : {}),
+      };
+      try {
+        await deps.client.workflow.start<typeof runWorkflow>('runWorkflow', {
+          taskQueue: deps.taskQueue,
+          workflowId: runWorkflowId(runId),
+          args: [input],
+          // A key reused while the run is in flight joins it; once it has ended the key stays spent.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          memo: { tenantId: submission.tenantId, planFingerprint: fingerprint, submissionId } satisfies RunMemo,
+          typedSearchAttributes: [
+            { key: TENANT_ID, value: submission.tenantId },
+            { key: RUN_PHASE, value: 'CREATED' },
+            { key: RUN_DEGRADED, value: false },
+          ],
+          staticSummary: `Run of ${submission.plan.steps.length} steps (${[...new Set(submission.plan.steps.map((step) => step.kind))].join(', ')})`,
+          staticDetails: `tenant ${submission.tenantId}, submitted by ${submission.submittedBy}${submission.plan.description ? `: ${submission.plan.description}` : ''}`,
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+      const memo = (await handleOf(runId).describe()).memo as RunMemo | undefined;
+      if (!memo || memo.tenantId !== submission.tenantId || memo.planFingerprint !== fingerprint) return { kind: 'conflict', runId };
+      return { kind: memo.submissionId === submissionId ? 'accepted' : 'duplicate', runId, workflowId: runWorkflowId(runId) };
+    },
+
+    /** The tenant's view of its run, or undefined when it has no such run. */
+    async status(tenantId: string, runId: string): Promise<RunView | undefined> {
+      const row = await storedRun(runId);
+      if (row && row.tenantId !== tenantId) return undefined;
+      if (row?.outcome) return fromRow(row);
+      try {
+        const live = await handleOf(runId).query(runStatusQuery);
+        if (live.tenantId !== tenantId) return undefined;
+        return { ...live, ...(row ? { createdAt: row.createdAt.toISOString(), finishedAt: null } : {}) };
+      } catch (error) {
+        if (row) return fromRow(row);
+        if (error instanceof WorkflowNotFoundError) return undefined;
+        throw error;
+      }
+    },
+
+    approve: (tenantId: string, runId: string, decision: ApprovalInput): Promise<RunControlOutcome<ApprovalAnswer>> =>
+      control(runId, tenantId, (handle) => handle.executeUpdate(approveRunUpdate, { args: [decision] })),
+
+    reject: (tenantId: string, runId: string, decision: ApprovalInput): Promise<RunControlOutcome<ApprovalAnswer>> =>
+      control(runId, tenantId, (handle) => handle.executeUpdate(rejectRunUpdate, { args: [decision] })),
+
+    terminate: (runId: string, request: OperatorOverrideInput): Promise<RunControlOutcome<OverrideAnswer>> =>
+      control(runId, undefined, (handle) => handle.executeUpdate(terminateRunUpdate, { args: [request] })),
+
+    forceComplete: (runId: string, request: OperatorOverrideInput): Promise<RunControlOutcome<OverrideAnswer>> =>
+      control(runId, undefined, (handle) => handle.executeUpdate(forceCompleteRunUpdate, { args: [request] })),
+
+    /** The operator's audit view: expectations against acks, the findings computed now, stored findings, the trail. */
+    async audit(runId: string) {
+      const em = deps.orm.em.fork();
+      const [run] = await loadAuditedRuns(em, [runId]);
+      if (!run || (!run.hasRow && run.ackedKeys.length === 0)) return undefined;
+      const row = await em.findOne(Run, { id: runId });
+      const findings: AuditFinding[] = auditFindings(run, (deps.now ?? (() => new Date()))());
+      const recorded = await em.execute(
+        `select kind, key, detected_at as "detectedAt", resolved_at as "resolvedAt" from run_audit_finding where run_id = ? order by id`,
+        [runId],
+      );
+      const trail = await em.execute(
+        `select actor, action, from_state as "fromState", to_state as "toState", reason, details, at from audit_event where correlation_id = ? order by id`,
+        [runId],
+      );
+      const incident = await em.execute(`select failure_type as "failureType", cause, created_at as "createdAt" from run_incident where run_id = ?`, [runId]);
+      return {
+        runId,
+        tenantId: run.tenantId,
+        phase: row?.phase ?? null,
+        outcome: row?.outcome ?? null,
+        degraded: row?.degraded ?? false,
+        finalizeDeadline: run.finalizeDeadline?.toISOString() ?? null,
+        expectations: run.expectations.map((expectation) => ({
+          ...expectation,
+          acked: expectation.key in run.ackedAt,
+          ackedAt: run.ackedAt[expectation.key]?.toISOString() ?? null,
+        })),
+        findings: {
+          missing: findings.filter((finding) => finding.kind === 'missing').map((finding) => finding.key),
+          drift: findings.filter((finding) => finding.kind === 'drift').map((finding) => finding.key),
+          stale: findings.some((finding) => finding.kind === 'stale'),
+        },
+        recordedFindings: recorded,
+        incident: incident[0] ?? null,
+        trail,
+      };
+    },
+  };
+}
+
+export type RunService = ReturnType<typeof createRunService>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Offboarding's hook: asks every in-flight run of the tenant to terminate through the same graceful update an operator
+ * uses (roll back, end FAILED). A run already finalising or rolling back refuses and is left to end on its own.
+ */
+export async function cancelTenantRuns(
+  client: Client,
+  tenantId: string,
+  request: OperatorOverrideInput = { actor: 'system:offboarding', reason: 'the tenant is being offboarded' },
+): Promise<{ terminating: string[]; leftToFinish: string[] }> {
+  // Interpolated into a visibility query: only a well-formed uuid gets there.
+  if (!UUID.test(tenantId)) throw new RangeError(`not a tenant id: ${tenantId}`);
+  const terminating: string[] = [];
+  const leftToFinish: string[] = [];
+  const query = `WorkflowType = 'runWorkflow' AND ExecutionStatus = 'Running' AND TenantId = '${tenantId}'`;
+  for await (const execution of client.workflow.list({ query })) {
+    try {
+      await client.workflow.getHandle(execution.workflowId).executeUpdate(terminateRunUpdate, { args: [request] });
+      terminating.push(execution.workflowId);
+    } catch (error) {
+      if (!(error instanceof WorkflowUpdateFailedError) && !(error instanceof WorkflowNotFoundError)) throw error;
+      leftToFinish.push(execution.workflowId);
+    }
+  }
+  return { terminating, leftToFinish };
+}

@@ -1,0 +1,79 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import type { FaultPlan, ProvisioningProgress, ProvisionTenantInput } from '../contracts/provisioning';
+import { provisioningProgressQuery } from '../contracts/provisioning';
+import { hashPassword } from '../auth/password-hash';
+import { TENANT_ID } from '../temporal/search-attributes';
+import { provisioningWorkflowId } from '../temporal/workflow-ids';
+import type { SignupRequest } from '../api/schemas/signup';
+
+export type SignupOutcome =
+  | { kind: 'accepted' | 'duplicate'; tenantId: string; slug: string; workflowId: string; status: 'provisioning' | 'active' | 'failed' }
+  | { kind: 'conflict'; slug: string };
+
+interface SignupMemo { tenantId: string; signupFingerprint: string }
+
+/** Identifies "the same signup": the same email asking for the same slug. */
+export const signupFingerprint = (email: string, slug: string) =>
+  createHash('sha256').update(`${email.toLowerCase()}\n${slug}`).digest('hex');
+
+const STATUS_BY_WORKFLOW_STATUS: Record<string, 'provisioning' | 'active' | 'failed'> = {
+  RUNNING: 'provisioning',
+  COMPLETED: 'active',
+};
+
+/**
+ * Starts the provisioning saga under an id derived from the slug. The same signup again lands on the same workflow
+ * (a running one is reused, a completed one is reported); a failed and rolled-back one may start afresh.
+ */
+export function createSignupService(deps: { client: Client; taskQueue: string }) {
+  return {
+    async signup(request: SignupRequest, faultPlan?: FaultPlan): Promise<SignupOutcome> {
+      const workflowId = provisioningWorkflowId(request.slug);
+      const fingerprint = signupFingerprint(request.email, request.slug);
+      const input: ProvisionTenantInput = {
+        tenantId: randomUUID(),
+        slug: request.slug,
+        orgName: request.orgName,
+        ownerEmail: request.email,
+        passwordHash: await hashPassword(request.password),
+        signupFingerprint: fingerprint,
+        ...(faultPlan ? { faultPlan } : {}),
+      };
+      let handle: WorkflowHandle;
+      try {
+        handle = await deps.client.workflow.start('provisionTenant', {
+          taskQueue: deps.taskQueue,
+          workflowId,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          memo: { tenantId: input.tenantId, signupFingerprint: fingerprint } satisfies SignupMemo,
+          typedSearchAttributes: [{ key: TENANT_ID, value: input.tenantId }],
+          staticSummary: `Provision tenant ${request.slug}`,
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        handle = deps.client.workflow.getHandle(workflowId);
+      }
+      // The memo of whichever run holds the id says who asked for it first, without needing a worker.
+      const description = await handle.describe();
+      const memo = description.memo as SignupMemo | undefined;
+      if (!memo || memo.signupFingerprint !== fingerprint) return { kind: 'conflict', slug: request.slug };
+      return {
+        kind: memo.tenantId === input.tenantId ? 'accepted' : 'duplicate',
+        tenantId: memo.tenantId,
+        slug: request.slug,
+        workflowId,
+        status: STATUS_BY_WORKFLOW_STATUS[description.status.name] ?? 'failed',
+      };
+    },
+
+    /** The saga's own view of its steps, read through a workflow query. */
+    async progress(workflowId: string): Promise<ProvisioningProgress> {
+      return deps.client.workflow.getHandle(workflowId).query(provisioningProgressQuery);
+    },
+  };
+}
+
+export type SignupService = ReturnType<typeof createSignupService>;

@@ -1,0 +1,90 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { createProvisioningActivities } from '../../activities/provisioning';
+import type { StepContext } from '../../src/contracts/provisioning';
+import type { Orm } from '../../src/db/orm';
+import { FRESH_TENANT_FOOTPRINT, provisionInput, tenantFootprint } from '../support/provisioning';
+import { testOrm } from '../support/stack';
+
+let orm: Orm;
+let activities: ReturnType<typeof createProvisioningActivities>;
+
+beforeAll(async () => {
+  orm = await testOrm();
+  activities = createProvisioningActivities({ orm, faultInjection: false });
+});
+afterAll(() => orm.close(true));
+
+async function runForwardSteps(input: ReturnType<typeof provisionInput>, context: StepContext) {
+  await activities.reserveTenant({ ...context, slug: input.slug, orgName: input.orgName });
+  await activities.createOwner({ ...context, email: input.ownerEmail, passwordHash: input.passwordHash });
+  await activities.openTrialBilling(context);
+  await activities.createTenantSchema(context);
+  await activities.initOnboarding(context);
+  await activities.activateTenant(context);
+}
+
+const contextOf = (input: ReturnType<typeof provisionInput>): StepContext => ({ tenantId: input.tenantId, workflowId: `provision:${input.slug}` });
+
+describe('provisioning activities', () => {
+  it('run twice, every forward step changes nothing the second time', async () => {
+    const input = provisionInput();
+    await runForwardSteps(input, contextOf(input));
+    const once = await tenantFootprint(orm, input.tenantId, input.ownerEmail);
+    await runForwardSteps(input, contextOf(input));
+    const twice = await tenantFootprint(orm, input.tenantId, input.ownerEmail);
+    expect(once).toEqual(FRESH_TENANT_FOOTPRINT);
+    expect(twice).toEqual(once);
+  });
+
+  it('compensations are safe for steps that never ran and change nothing', async () => {
+    const input = provisionInput();
+    const context = contextOf(input);
+    for (const compensation of [activities.deactivateTenant, activities.resetOnboarding, activities.dropTenantSchema, activities.closeBilling, activities.removeOwner, activities.releaseTenant]) {
+      await compensation(context);
+    }
+    const footprint = await tenantFootprint(orm, input.tenantId, input.ownerEmail);
+    expect(footprint).toMatchObject({ status: null, users: 0, memberships: 0, billingAccounts: 0, schemas: 0 });
+  });
+
+  it('compensations in reverse order, run twice, remove everything the forward steps made', async () => {
+    const input = provisionInput();
+    const context = contextOf(input);
+    await activities.reserveTenant({ ...context, slug: input.slug, orgName: input.orgName });
+    await activities.createOwner({ ...context, email: input.ownerEmail, passwordHash: input.passwordHash });
+    await activities.openTrialBilling(context);
+    await activities.createTenantSchema(context);
+    for (let round = 0; round < 2; round += 1) {
+      await activities.dropTenantSchema(context);
+      await activities.closeBilling(context);
+      await activities.removeOwner(context);
+      await activities.releaseTenant(context);
+    }
+    const footprint = await tenantFootprint(orm, input.tenantId, input.ownerEmail);
+    expect(footprint).toMatchObject({ status: null, users: 0, memberships: 0, billingAccounts: 0, schemas: 0 });
+  });
+
+  it('refuses a slug held by another tenant as a non-retryable SlugTaken and leaves the holder alone', async () => {
+    const holder = provisionInput();
+    await runForwardSteps(holder, contextOf(holder));
+    const intruder = provisionInput({ slug: holder.slug });
+    const attempt = activities.reserveTenant({ ...contextOf(intruder), slug: intruder.slug, orgName: intruder.orgName });
+    await expect(attempt).rejects.toMatchObject({ type: 'SlugTaken', nonRetryable: true });
+    await expect(attempt).rejects.toBeInstanceOf(ApplicationFailure);
+    // The intruder's rollback must not touch the holder.
+    await activities.releaseTenant(contextOf(intruder));
+    expect((await tenantFootprint(orm, holder.tenantId, holder.ownerEmail)).status).toBe('active');
+  });
+
+  it('refuses an email that already owns another tenant as a non-retryable EmailRegistered', async () => {
+    const first = provisionInput();
+    await runForwardSteps(first, contextOf(first));
+    const second = provisionInput({ ownerEmail: first.ownerEmail.toUpperCase() });
+    await activities.reserveTenant({ ...contextOf(second), slug: second.slug, orgName: second.orgName });
+    await expect(
+      activities.createOwner({ ...contextOf(second), email: second.ownerEmail, passwordHash: second.passwordHash }),
+    ).rejects.toMatchObject({ type: 'EmailRegistered', nonRetryable: true });
+    await activities.removeOwner(contextOf(second));
+    const firstFootprint = await tenantFootprint(orm, first.tenantId, first.ownerEmail);
+    expect(firstFootprint).toMatchObject({ users: 1, memberships: 1 });
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * Every guarded route of the app × every credential that must be refused. Routes come from the app's own router
+ * stack, so a new route joins the matrix by existing (and fails it until it has a sample request here).
+ */
+import request from 'supertest';
+import { parseRequirement, type AuthRequirement } from '../../src/api/auth';
+import type { Orm } from '../../src/db/orm';
+import { operatorRolesBelow, PERMISSIONS, rolesBelow } from '../../src/domain/permissions';
+import { bearer, buildTestApp, createApiKey, expiredAccessToken, login, OPERATORS, provisionTeam, tenantWorld, type TestApp, type TestTenant } from '../support/auth';
+import { routeTable, type RouteEntry } from '../support/routes';
+import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
+import { waitFor } from '../support/wait';
+import type { Worker } from '@temporalio/worker';
+
+let orm: Orm;
+let subject: TestApp;
+let home: TestTenant;
+let foreign: TestTenant;
+let homeKeyId: string;
+let temporal: DevServerHarness;
+let worker: Worker;
+let workerRun: Promise<void>;
+/** Home runs waiting for an approval, one per route that acts on a run, so each sample still has something to act on. */
+const homeRuns: Record<'read' | 'approve' | 'reject' | 'audit' | 'terminate' | 'forceComplete', string> = {} as never;
+const WAITING_PLAN = { steps: [{ kind: 'approval', timeout: '1h' }] };
+
+interface Sample {
+  path: string;
+  body?: unknown;
+}
+
+/** One valid request per guarded route, aimed at the home tenant: refused only because of who sends it. */
+const SAMPLES: Record<string, () => Sample> = {
+  'POST /api/v1/tenants/:tenantId/api-keys': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys`, body: { name: 'matrix', role: 'viewer' } }),
+  'GET /api/v1/tenants/:tenantId/api-keys': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys` }),
+  'DELETE /api/v1/tenants/:tenantId/api-keys/:keyId': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys/${homeKeyId}` }),
+  'GET /api/v1/tenants/:tenantId/limits': () => ({ path: `/api/v1/tenants/${home.tenantId}/limits` }),
+  'GET /api/v1/admin/tenants/:tenantId/billing-state': () => ({ path: `/api/v1/admin/tenants/${home.tenantId}/billing-state` }),
+  'PUT /api/v1/admin/tenants/:tenantId/billing-state': () => ({ path: `/api/v1/admin/tenants/${home.tenantId}/billing-state`, body: { subscriptionState: 'active', reason: 'matrix' } }),
+  'GET /api/v1/admin/events': () => ({ path: `/api/v1/admin/events?tenantId=${home.tenantId}` }),
+  'GET /api/v1/admin/watch/lifecycle-transitions': () => ({ path: '/api/v1/admin/watch/lifecycle-transitions' }),
+  'GET /api/v1/admin/watch/protection-decisions': () => ({ path: '/api/v1/admin/watch/protection-decisions' }),
+  'GET /api/v1/admin/watch/billing-limit-hits': () => ({ path: '/api/v1/admin/watch/billing-limit-hits' }),
+  'POST /api/v1/runs': () => ({ path: '/api/v1/runs', body: WAITING_PLAN }),
+  'GET /api/v1/runs/:runId': () => ({ path: `/api/v1/runs/${homeRuns.read}` }),
+  'POST /api/v1/runs/:runId/approve': () => ({ path: `/api/v1/runs/${homeRuns.approve}/approve`, body: {} }),
+  'POST /api/v1/runs/:runId/reject': () => ({ path: `/api/v1/runs/${homeRuns.reject}/reject`, body: {} }),
+  'GET /api/v1/admin/runs/:runId/audit': () => ({ path: `/api/v1/admin/runs/${homeRuns.audit}/audit` }),
+  'POST /api/v1/admin/runs/:runId/terminate': () => ({ path: `/api/v1/admin/runs/${homeRuns.terminate}/terminate`, body: { reason: 'matrix' } }),
+  'POST /api/v1/admin/runs/:runId/force-complete': () => ({ path: `/api/v1/admin/runs/${homeRuns.forceComplete}/force-complete`, body: { reason: 'matrix' } }),
+};
+
+/** Routes whose tenant is the caller's own (no :tenantId): another tenant's credential acts on its own tenant there. */
+const actsOnCallersTenant = (entry: RouteEntry) => entry.path === '/api/v1/runs';
+
+interface Credential {
+  name: string;
+  header: Record<string, string>;
+  expected: number;
+}
+
+const credentials: Record<string, Record<string, string>> = {};
+
+beforeAll(async () => {
+  orm = await testOrm();
+  const taskQueue = uniqueTaskQueue('matrix');
+  subject = await buildTestApp(orm, { env: { TEMPORAL_TASK_QUEUE: taskQueue } });
+  temporal = await connectToDevServer();
+  worker = await startWorker({ connection: temporal.connection, taskQueue, orm });
+  workerRun = worker.run();
+  home = await provisionTeam(orm);
+  foreign = await provisionTeam(orm);
+  homeKeyId = (await createApiKey(subject.access, home.tenantId, 'viewer')).id;
+  for (const member of Object.values(home.members)) credentials[`home ${member.role} session`] = bearer((await login(subject.app, member.email)).accessToken);
+  credentials['home owner api key'] = bearer((await createApiKey(subject.access, home.tenantId, 'owner')).key);
+  credentials['foreign owner session'] = bearer((await login(subject.app, foreign.members.owner.email)).accessToken);
+  credentials['foreign owner api key'] = bearer((await createApiKey(subject.access, foreign.tenantId, 'owner')).key);
+  const revoked = await createApiKey(subject.access, home.tenantId, 'owner');
+  await subject.access.apiKeys.revoke({ tenantId: home.tenantId, keyId: revoked.id, actor: 'test:setup' });
+  credentials['revoked home owner api key'] = bearer(revoked.key);
+  credentials['expired home owner token'] = bearer(await expiredAccessToken(home.members.owner, home.tenantId));
+  credentials['unknown bearer token'] = bearer('an-operator-token-nobody-configured-0123456789');
+  credentials['founder operator'] = bearer(OPERATORS.founder.token);
+  credentials['ops operator'] = bearer(OPERATORS.ops.token);
+  // Room for the runs every sample acts on: a paying plan, not the trial's single concurrent run.
+  await orm.em.fork().execute(`update billing_account set plan = 'pro', subscription_state = 'active' where tenant_id = ?`, [home.tenantId]);
+  for (const purpose of Object.keys({ read: 0, approve: 0, reject: 0, audit: 0, terminate: 0, forceComplete: 0 }) as Array<keyof typeof homeRuns>) {
+    const submitted = await request(subject.app).post('/api/v1/runs').set(credentials['home owner api key']!).send(WAITING_PLAN);
+    homeRuns[purpose] = submitted.body.runId;
+  }
+  await waitFor(async () => {
+    const views = await Promise.all(Object.values(homeRuns).map((runId) => request(subject.app).get(`/api/v1/runs/${runId}`).set(credentials['home owner api key']!)));
+    return views.every((view) => view.body.pendingApproval);
+  });
+});
+afterAll(async () => {
+  worker.shutdown();
+  await workerRun;
+  await temporal.close();
+  await subject.close();
+  await orm.close(true);
+});
+
+/** Who must be refused by a route of this requirement, and with which status (docs/security-auth.md). */
+function refusedCredentials(requirement: AuthRequirement): Credential[] {
+  const parsed = parseRequirement(requirement);
+  const invalid = (name: string): Credential => ({ name, header: credentials[name]!, expected: 401 });
+  const common: Credential[] = [
+    { name: 'no credentials', header: {}, expected: 401 },
+    invalid('revoked home owner api key'),
+    invalid('expired home owner token'),
+    invalid('unknown bearer token'),
+  ];
+  if (parsed.kind === 'tenant') {
+    const rule = PERMISSIONS[parsed.permission];
+    return [
+      ...common,
+      ...foreignCredentials(),
+      ...rolesBelow(rule.minimumRole).map((role) => ({ name: `home ${role} session`, header: credentials[`home ${role} session`]!, expected: 403 })),
+      ...(rule.sessionOnly ? [{ name: 'home owner api key', header: credentials['home owner api key']!, expected: 403 }] : []),
+      { name: 'founder operator', header: credentials['founder operator']!, expected: 403 },
+    ];
+  }
+  if (parsed.kind === 'operator') {
+    return [
+      ...common,
+      { name: 'home owner session', header: credentials['home owner session']!, expected: 403 },
+      { name: 'home owner api key', header: credentials['home owner api key']!, expected: 403 },
+      ...operatorRolesBelow(parsed.role).map((role) => ({ name: `${role} operator`, header: credentials[`${role} operator`]!, expected: 403 })),
+    ];
+  }
+  return [];
+}
+
+let currentEntry: RouteEntry | undefined;
+/** Another tenant's credentials see a home resource as absent (404); on a caller-scoped route they are simply a caller. */
+function foreignCredentials(): Credential[] {
+  if (currentEntry && actsOnCallersTenant(currentEntry)) return [];
+  return [
+    { name: 'foreign owner session', header: credentials['foreign owner session']!, expected: 404 },
+    { name: 'foreign owner api key', header: credentials['foreign owner api key']!, expected: 404 },
+  ];
+}
+
+const guardedRoutes = (): RouteEntry[] => routeTable(subject.app).filter((entry) => entry.requirement !== 'public');
+
+const send = (entry: RouteEntry, sample: Sample, header: Record<string, string>) => {
+  const method = entry.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'patch';
+  const pending = request(subject.app)[method](sample.path).set(header);
+  return sample.body === undefined ? pending : pending.send(sample.body as object);
+};
+
+describe('authorization matrix', () => {
+  it('has a sample request for every guarded route', () => {
+    const missing = guardedRoutes().map((entry) => `${entry.method} ${entry.path}`).filter((key) => !SAMPLES[key]);
+    expect(missing).toEqual([]);
+  });
+
+  it('refuses every guarded route to every wrong credential, as documented, and nothing changes', async () => {
+    const before = await tenantWorld(orm, [home.tenantId, foreign.tenantId]);
+    const mismatches: string[] = [];
+    let cases = 0;
+    for (const entry of guardedRoutes()) {
+      const sample = SAMPLES[`${entry.method} ${entry.path}`]!();
+      currentEntry = entry;
+      for (const credential of refusedCredentials(entry.requirement!)) {
+        cases += 1;
+        const response = await send(entry, sample, credential.header);
+        const problem = /application\/problem\+json/.test(response.headers['content-type'] ?? '');
+        if (response.status !== credential.expected || !problem) {
+          mismatches.push(`${entry.method} ${entry.path} with ${credential.name}: ${response.status} (expected ${credential.expected}) ${response.body?.title ?? ''}`);
+        }
+        if (response.status === 401 && !response.headers['www-authenticate']) mismatches.push(`${entry.method} ${entry.path} with ${credential.name}: 401 without WWW-Authenticate`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(cases).toBeGreaterThanOrEqual(40);
+    expect(await tenantWorld(orm, [home.tenantId, foreign.tenantId])).toEqual(before);
+  });
+
+  it('serves every guarded route to the least credential that should pass (the samples are valid)', async () => {
+    const failures: string[] = [];
+    for (const entry of guardedRoutes()) {
+      const parsed = parseRequirement(entry.requirement!);
+      const header =
+        parsed.kind === 'operator'
+          ? credentials[`${parsed.role} operator`]!
+          : parsed.kind === 'tenant'
+            ? credentials[`home ${PERMISSIONS[parsed.permission].minimumRole} session`]!
+            : {};
+      const response = await send(entry, SAMPLES[`${entry.method} ${entry.path}`]!(), header);
+      if (response.status >= 400) failures.push(`${entry.method} ${entry.path}: ${response.status} ${response.body?.title ?? ''}`);
+    }
+    expect(failures).toEqual([]);
+  });
+});

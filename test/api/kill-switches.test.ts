@@ -1,0 +1,138 @@
+import request from 'supertest';
+import { gateProblem } from '../../src/api/gate-problem';
+import type { Orm } from '../../src/db/orm';
+import { firstRefusal } from '../../src/domain/gate-decision';
+import { Limits } from '../../src/domain/limits';
+import { runStepDecisions, runSubmissionDecisions } from '../../src/gates/run-admission';
+import { bearer, buildTestApp, login, OPERATORS, provisionTeam, tenantWorld, type TestApp } from '../support/auth';
+import { testOrm, uniqueSlug } from '../support/stack';
+
+let orm: Orm;
+beforeAll(async () => {
+  orm = await testOrm();
+});
+afterAll(() => orm.close(true));
+
+async function withApp(env: Record<string, string>, body: (subject: TestApp) => Promise<void>) {
+  const subject = await buildTestApp(orm, { env });
+  try {
+    await body(subject);
+  } finally {
+    await subject.close();
+  }
+}
+
+const signupBody = () => ({ email: `owner-${uniqueSlug()}@example.com`, password: 'Strong-Password-42', orgName: `Org ${uniqueSlug('ks')}` });
+
+describe('kill switch DISABLE_SIGNUP', () => {
+  it('on: signup answers 503 problem+json naming the switch, and starts nothing', async () => {
+    await withApp({ DISABLE_SIGNUP: 'true' }, async ({ app }) => {
+      const body = signupBody();
+      const response = await request(app).post('/api/v1/signup').send(body);
+      expect(response.status).toBe(503);
+      expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(response.body).toMatchObject({ gate: 'kill_switch', outcome: 'block', reason: 'signup is disabled' });
+      expect(await orm.em.fork().execute('select 1 from app_user where email = ?', [body.email])).toEqual([]);
+    });
+  });
+
+  it('off: signup is accepted', async () => {
+    await withApp({ DISABLE_SIGNUP: 'false', TEMPORAL_TASK_QUEUE: `kill-switch-${uniqueSlug()}` }, async ({ app, client }) => {
+      const response = await request(app).post('/api/v1/signup').send(signupBody());
+      expect(response.status).toBe(202);
+      // No worker polls this queue: end the saga that was only started to prove the switch was open.
+      await client.workflow.getHandle(response.body.workflowId).terminate('kill switch test');
+    });
+  });
+});
+
+describe('kill switch READ_ONLY_MODE', () => {
+  it('on: every non-GET API call is refused with 503, reads still work, operators still write', async () => {
+    const team = await provisionTeam(orm);
+    // Signed in before the switch (the apps share the token secret): read-only refuses new logins too.
+    let owner!: Awaited<ReturnType<typeof login>>;
+    await withApp({}, async ({ app }) => {
+      owner = await login(app, team.members.owner.email);
+    });
+    await withApp({ READ_ONLY_MODE: 'true' }, async ({ app }) => {
+      const before = await tenantWorld(orm, [team.tenantId]);
+      const writes = [
+        request(app).post(`/api/v1/tenants/${team.tenantId}/api-keys`).set(bearer(owner.accessToken)).send({ name: 'k', role: 'viewer' }),
+        request(app).post('/api/v1/auth/login').send({ email: team.members.owner.email, password: 'Correct-Horse-Battery-9' }),
+        request(app).post('/api/v1/auth/refresh').send({ refreshToken: owner.refreshToken }),
+        request(app).post('/api/v1/signup').send(signupBody()),
+      ];
+      for (const response of await Promise.all(writes)) {
+        expect(response.status).toBe(503);
+        expect(response.body).toMatchObject({ gate: 'kill_switch', reason: 'the service is in read-only mode' });
+      }
+      expect(await tenantWorld(orm, [team.tenantId])).toEqual(before);
+      expect((await request(app).get(`/api/v1/tenants/${team.tenantId}/api-keys`).set(bearer(owner.accessToken))).status).toBe(200);
+      const operatorWrite = await request(app)
+        .put(`/api/v1/admin/tenants/${team.tenantId}/billing-state`)
+        .set(bearer(OPERATORS.founder.token))
+        .send({ subscriptionState: 'active', reason: 'repair during read-only' });
+      expect(operatorWrite.status).toBe(200);
+    });
+  });
+
+  it('off: writes go through', async () => {
+    await withApp({ READ_ONLY_MODE: 'false' }, async ({ app }) => {
+      const team = await provisionTeam(orm);
+      const owner = await login(app, team.members.owner.email);
+      expect((await request(app).post(`/api/v1/tenants/${team.tenantId}/api-keys`).set(bearer(owner.accessToken)).send({ name: 'k', role: 'viewer' })).status).toBe(201);
+    });
+  });
+});
+
+describe('kill switch GLOBAL_RATE_LIMIT_PER_MINUTE', () => {
+  it('on: past the ceiling every API caller gets 429 with Retry-After, health checks do not', async () => {
+    await withApp({ GLOBAL_RATE_LIMIT_PER_MINUTE: '3' }, async ({ app }) => {
+      const statuses = [];
+      for (let attempt = 0; attempt < 4; attempt += 1) statuses.push(await request(app).get('/api/v1/signup/provision:nothing-here').then((response) => response));
+      expect(statuses.slice(0, 3).every((response) => response.status !== 429)).toBe(true);
+      const refused = statuses[3]!;
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.body).toMatchObject({ gate: 'kill_switch', outcome: 'throttle' });
+      expect((await request(app).get('/healthz')).status).toBe(200);
+    });
+  });
+
+  it('off (0): no ceiling', async () => {
+    await withApp({ GLOBAL_RATE_LIMIT_PER_MINUTE: '0' }, async ({ app }) => {
+      for (let attempt = 0; attempt < 20; attempt += 1) {
+        expect((await request(app).post('/api/v1/auth/logout').send({ refreshToken: 'x' })).status).toBe(204);
+      }
+    });
+  });
+});
+
+describe('kill switch DISABLE_RUN_EXECUTION', () => {
+  const admissionOf = (subject: TestApp) => {
+    const state = {
+      switches: subject.access.killSwitches,
+      tenantStatus: 'active' as const,
+      subscriptionState: 'trial' as const,
+      limits: Limits.trialEquivalent(),
+      counts: { startedLastMinute: 0, startedLastDay: 0, inFlight: 0 },
+      platform: subject.access.platformCeilings,
+    };
+    return { submission: firstRefusal(runSubmissionDecisions(state)), step: firstRefusal(runStepDecisions({ ...state, stepsTaken: 0 })) };
+  };
+
+  it('on: run submission and every run step are refused by the switch, as a 503 problem', async () => {
+    await withApp({ DISABLE_RUN_EXECUTION: 'true' }, async (subject) => {
+      const { submission, step } = admissionOf(subject);
+      expect(submission).toMatchObject({ gate: 'kill_switch', outcome: 'block', reason: 'run execution is disabled' });
+      expect(step).toEqual(submission);
+      expect(gateProblem(submission!).status).toBe(503);
+    });
+  });
+
+  it('off: the same run passes every gate', async () => {
+    await withApp({ DISABLE_RUN_EXECUTION: 'false' }, async (subject) => {
+      expect(admissionOf(subject)).toEqual({ submission: undefined, step: undefined });
+    });
+  });
+});

@@ -1,0 +1,182 @@
+import request from 'supertest';
+import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
+import { startApiHarness, type ApiHarness } from '../support/api';
+import { findOrphans } from '../support/invariants';
+import { tenantFootprint } from '../support/provisioning';
+import { uniqueSlug } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+let api: ApiHarness;
+beforeAll(async () => {
+  api = await startApiHarness();
+});
+afterAll(() => api.close());
+
+const PASSWORD = 'Correct-horse-battery-42';
+const signupBody = (slug = uniqueSlug('acme')) => ({ email: `owner-${slug}@example.com`, password: PASSWORD, orgName: slug.replace(/-/g, ' ') });
+const countRows = async () => Number((await api.orm.em.fork().execute('select (select count(*) from tenant) + (select count(*) from app_user) + (select count(*) from audit_event) as n'))[0]?.n);
+
+async function waitForOutcome(workflowId: string) {
+  let body: Record<string, unknown> = {};
+  await waitFor(async () => {
+    const response = await request(api.app).get(`/api/v1/signup/${workflowId}`);
+    body = response.body;
+    return response.status === 200 && ['active', 'failed'].includes(String(body.outcome));
+  });
+  return body;
+}
+
+describe('POST /api/v1/signup', () => {
+  it('provisions an active tenant end to end: 202, Location, progress, schema and audit trail', async () => {
+    const body = signupBody();
+    const response = await request(api.app).post('/api/v1/signup').send(body);
+    expect(response.status).toBe(202);
+    const slug = body.orgName.replace(/ /g, '-');
+    expect(response.body).toEqual({ tenantId: expect.any(String), slug, workflowId: provisioningWorkflowId(slug), status: 'provisioning' });
+    expect(response.headers.location).toBe(`/api/v1/signup/${provisioningWorkflowId(slug)}`);
+
+    const progress = await waitForOutcome(response.body.workflowId);
+    expect(progress).toMatchObject({ outcome: 'active', tenantId: response.body.tenantId, currentStep: null });
+    expect(JSON.stringify(progress)).not.toContain('signupFingerprint');
+    const footprint = await tenantFootprint(api.orm, response.body.tenantId, body.email);
+    expect(footprint).toMatchObject({ status: 'active', users: 1, memberships: 1, billingAccounts: 1, schemas: 1 });
+    expect(footprint.auditActions).toContain('tenant.activated');
+  });
+
+  it('keeps the password out of the database rows, the audit trail and the workflow history', async () => {
+    const body = signupBody();
+    const response = await request(api.app).post('/api/v1/signup').send(body);
+    await waitForOutcome(response.body.workflowId);
+    const history = await api.temporal.client.workflow.getHandle(response.body.workflowId).fetchHistory();
+    expect(JSON.stringify(history)).not.toContain(PASSWORD);
+    expect(Buffer.from(JSON.stringify(history)).toString('base64')).not.toContain(Buffer.from(PASSWORD).toString('base64'));
+    const rows = await api.orm.em.fork().execute('select row_to_json(a)::text as row from audit_event a where tenant_id = ?', [response.body.tenantId]);
+    expect(JSON.stringify(rows)).not.toContain(PASSWORD);
+    const user = await api.orm.em.fork().execute('select password_hash from app_user where email = ?', [body.email]);
+    expect(user[0]?.password_hash).toMatch(/^scrypt\$/);
+  });
+
+  it('answers the same signup twice, even at the same moment, with one tenant and one workflow', async () => {
+    const body = signupBody();
+    const [first, second] = await Promise.all([
+      request(api.app).post('/api/v1/signup').send(body),
+      request(api.app).post('/api/v1/signup').send(body),
+    ]);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.body.tenantId).toBe(first.body.tenantId);
+    expect(second.body.workflowId).toBe(first.body.workflowId);
+    await waitForOutcome(first.body.workflowId);
+    const again = await request(api.app).post('/api/v1/signup').send(body);
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ tenantId: first.body.tenantId, status: 'active' });
+    const tenants = await api.orm.em.fork().execute('select count(*) as n from tenant where slug = ?', [first.body.slug]);
+    expect(Number(tenants[0]?.n)).toBe(1);
+  });
+
+  it('answers 409 problem+json when another email asks for a taken name', async () => {
+    const body = signupBody();
+    await request(api.app).post('/api/v1/signup').send(body).expect(202);
+    const rival = await request(api.app).post('/api/v1/signup').send({ ...body, email: 'rival@example.com' });
+    expect(rival.status).toBe(409);
+    expect(rival.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(rival.body).toMatchObject({ status: 409, errors: [{ path: 'orgName', message: 'is taken' }] });
+  });
+
+  it('rolls back a failed signup, says which step failed in plain words, and accepts a retry', async () => {
+    const body = signupBody();
+    const failed = await request(api.app).post('/api/v1/signup').set('x-fault-injection', 'createTenantSchema:permanent').send(body);
+    expect(failed.status).toBe(202);
+    const progress = await waitForOutcome(failed.body.workflowId);
+    expect(progress).toMatchObject({ outcome: 'failed', failure: { step: 'createTenantSchema', message: expect.stringMatching(/try again later/i) } });
+    expect(JSON.stringify(progress)).not.toMatch(/at .*\.ts:\d+/);
+    expect(await findOrphans(api.orm, { tenantIds: [failed.body.tenantId], emails: [body.email] })).toEqual([]);
+
+    const retry = await request(api.app).post('/api/v1/signup').send(body);
+    expect(retry.status).toBe(202);
+    expect(retry.body.tenantId).not.toBe(failed.body.tenantId);
+    expect(await waitForOutcome(retry.body.workflowId)).toMatchObject({ outcome: 'active' });
+  });
+
+  describe('refuses bad input with problem+json and writes nothing', () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['an invalid email', { email: 'not-an-email' }, 'email'],
+      ['a short password', { password: 'Short-1' }, 'password'],
+      ['a one-class password', { password: 'abcdefghijklmnop' }, 'password'],
+      ['a password containing the email', { email: 'marvellous@example.com', password: 'Xmarvellous-2024' }, 'password'],
+      ['a name too short for a slug', { orgName: '!!' }, 'orgName'],
+      ['a name too long for a slug', { orgName: 'a'.repeat(64) }, 'orgName'],
+      ['a reserved name', { orgName: 'Admin' }, 'orgName'],
+      ['an unknown field', { plan: 'enterprise' }, 'plan'],
+      ['a missing field', { orgName: undefined }, 'orgName'],
+    ];
+    it.each(cases)('%s', async (_name, change, path) => {
+      const before = await countRows();
+      const response = await request(api.app).post('/api/v1/signup').send({ ...signupBody(), ...change });
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(response.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+      expect(JSON.stringify(response.body)).not.toContain(PASSWORD);
+      expect(await countRows()).toBe(before);
+    });
+
+    it('an oversized body: 413', async () => {
+      const response = await request(api.app).post('/api/v1/signup').send({ ...signupBody(), orgName: 'x'.repeat(20_000) });
+      expect(response.status).toBe(413);
+      expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    });
+
+    it('a wrong content type: 415', async () => {
+      const response = await request(api.app).post('/api/v1/signup').set('content-type', 'text/plain').send('email=a@b.c');
+      expect(response.status).toBe(415);
+      expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    });
+
+    it('malformed JSON: 400', async () => {
+      const response = await request(api.app).post('/api/v1/signup').set('content-type', 'application/json').send('{"email":');
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    });
+
+    it('a fault-injection header where fault injection is off: 400', async () => {
+      const app = api.build({ FAULT_INJECTION: 'false' });
+      const response = await request(app).post('/api/v1/signup').set('x-fault-injection', 'createOwner:permanent').send(signupBody());
+      expect(response.status).toBe(400);
+    });
+  });
+
+  it('does not exist when HOSTED_MODE is off: 404 for both the signup and its status', async () => {
+    const app = api.build({ HOSTED_MODE: 'false' });
+    const post = await request(app).post('/api/v1/signup').send(signupBody());
+    expect(post.status).toBe(404);
+    expect(post.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect((await request(app).get('/api/v1/signup/provision:whatever')).status).toBe(404);
+  });
+
+  it('limits signups per client address: 429 with Retry-After past the limit', async () => {
+    const app = api.build({ SIGNUP_RATE_LIMIT_PER_HOUR: '2' });
+    const invalid = { email: 'x' };
+    await request(app).post('/api/v1/signup').send(invalid).expect(400);
+    await request(app).post('/api/v1/signup').send(invalid).expect(400);
+    const limited = await request(app).post('/api/v1/signup').send(signupBody());
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+
+  it('answers 404 for an unknown signup and 400 for a malformed id', async () => {
+    expect((await request(api.app).get('/api/v1/signup/provision:no-such-org-here')).status).toBe(404);
+    const malformed = await request(api.app).get('/api/v1/signup/tenant:Not_A_Slug');
+    expect(malformed.status).toBe(400);
+  });
+
+  it('counts signups and provisions on /metrics with aggregate labels only', async () => {
+    const body = signupBody();
+    const response = await request(api.app).post('/api/v1/signup').send(body);
+    await waitForOutcome(response.body.workflowId);
+    await waitFor(async () => (await request(api.app).get('/metrics')).text.includes('provisions_total{outcome="active"}'));
+    const metrics = (await request(api.app).get('/metrics')).text;
+    expect(metrics).toMatch(/signups_total\{outcome="accepted"\} \d+/);
+    expect(metrics).toMatch(/provisioning_duration_seconds_bucket/);
+    expect(metrics).not.toContain(response.body.tenantId);
+  });
+});

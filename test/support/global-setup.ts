@@ -1,0 +1,38 @@
+/**
+ * Starts the real servers the whole suite shares: a fresh embedded Postgres (or DATABASE_URL) migrated once, and one
+ * headless Temporal dev server. Time-skipping tests start their own Java test server per file.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { createOrm, migrate } from '../../src/db/orm';
+import { startDevServer } from '../../src/temporal/dev-server';
+import { freePort, testDataDirectory } from './ports';
+
+export default async function globalSetup(): Promise<void> {
+  const stops: Array<() => Promise<void>> = [];
+  (globalThis as { __controlPlaneTestStops?: typeof stops }).__controlPlaneTestStops = stops;
+
+  let databaseUrl: string;
+  if (process.env.DATABASE_URL) {
+    databaseUrl = process.env.DATABASE_URL;
+  } else {
+    const dataDirectory = path.join(testDataDirectory(process.pid), 'postgres');
+    const database = await startEmbeddedPostgres({ dataDirectory, port: await freePort(), database: 'control_plane_test' });
+    stops.push(async () => {
+      await database.stop();
+      await rm(testDataDirectory(process.pid), { recursive: true, force: true });
+    });
+    databaseUrl = database.url;
+  }
+  const orm = await createOrm(databaseUrl);
+  await migrate(orm);
+  await orm.close(true);
+
+  const temporal = await startDevServer({ port: await freePort(), uiPort: await freePort() });
+  stops.push(temporal.stop);
+
+  process.env.TEST_DATABASE_URL = databaseUrl;
+  process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
+  process.env.TEST_TEMPORAL_UI_URL = temporal.uiUrl;
+}

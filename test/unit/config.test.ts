@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  it('applies defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ API_PORT: 3000, TEMPORAL_NAMESPACE: 'default', HOSTED_MODE: false, SIGNUP_RATE_LIMIT_PER_HOUR: 5, PROCESS_ROLES: ['api', 'worker'] });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.TEMPORAL_ADDRESS).toBeUndefined();
+  });
+
+  it.each([
+    ['API_PORT', 'eighty', 'API_PORT'],
+    ['HOSTED_MODE', 'maybe', 'HOSTED_MODE'],
+    ['DATABASE_URL', 'mysql://db/x', 'DATABASE_URL'],
+    ['PROCESS_ROLES', 'api,cron', 'PROCESS_ROLES'],
+    ['SIGNUP_RATE_LIMIT_PER_HOUR', '0', 'SIGNUP_RATE_LIMIT_PER_HOUR'],
+  ])('stops on a bad %s and names the variable', (name, value, expected) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  - ${expected}`));
+  });
+
+  it('refuses fault injection in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', FAULT_INJECTION: 'true' })).toThrow(/FAULT_INJECTION: must be off when NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'development', FAULT_INJECTION: 'true' }).FAULT_INJECTION).toBe(true);
+  });
+
+  it('accepts a managed Postgres and a Temporal Cloud endpoint with an API key', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://app:secret@db.internal:5432/control',
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'key',
+    });
+    expect(config).toMatchObject({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'key' });
+  });
+
+  it('requires a TLS client certificate and key together', () => {
+    expect(() => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/certs/client.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
+  });
+});

@@ -1,0 +1,77 @@
+import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
+import { createBaselineActivities } from '../activities/baseline';
+import { createBillingActivities } from '../activities/billing';
+import { createGateActivities } from '../activities/gates';
+import { createProvisioningActivities } from '../activities/provisioning';
+import { createRunActivities } from '../activities/run';
+import { createRunReconcilerActivities } from '../activities/run-reconciler';
+import { createRunStepActivities } from '../activities/run-steps';
+import type { ControlPlaneSinks } from '../src/contracts/sinks';
+import type { Orm } from '../src/db/orm';
+import type { EventSink } from '../src/observability/event-sink';
+import type { Metrics } from '../src/observability/metrics';
+
+export interface ControlPlaneWorkerDependencies {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  orm: Orm;
+  metrics: Metrics;
+  events: EventSink;
+  faultInjection: boolean;
+  /** A prebuilt bundle (tests reuse one); otherwise the worker bundles `workflows/` at start. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'faultInjection'> & { metrics?: Metrics }) {
+  return {
+    ...createProvisioningActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
+    ...createBillingActivities({ orm: deps.orm }),
+    ...createGateActivities({ orm: deps.orm }),
+    ...createRunActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
+    ...createRunStepActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
+    ...createRunReconcilerActivities({ orm: deps.orm, metrics: deps.metrics }),
+    ...createBaselineActivities(),
+  };
+}
+
+function observabilitySinks(metrics: Metrics, events: EventSink): InjectedSinks<ControlPlaneSinks> {
+  return {
+    events: {
+      emit: {
+        fn: (info, event) => events.emit({ ...event, workflowId: info.workflowId }),
+        callDuringReplay: false,
+      },
+    },
+    metrics: {
+      provisioningFinished: {
+        fn: (_info, outcome, durationSeconds) => {
+          metrics.provisions.inc({ outcome });
+          metrics.provisioningDuration.observe({ outcome }, durationSeconds);
+        },
+        callDuringReplay: false,
+      },
+      runFinished: {
+        fn: (_info, outcome, durationSeconds) => {
+          metrics.runs.inc({ outcome });
+          metrics.runDuration.observe({ outcome }, durationSeconds);
+        },
+        callDuringReplay: false,
+      },
+    },
+  };
+}
+
+/** One worker polls the control plane's task queue for every workflow and activity of the product. */
+export function createControlPlaneWorker(deps: ControlPlaneWorkerDependencies): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: controlPlaneActivities(deps),
+    sinks: observabilitySinks(deps.metrics, deps.events),
+  });
+}

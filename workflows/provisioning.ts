@@ -1,0 +1,124 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  proxyActivities,
+  proxySinks,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ProvisioningActivities } from '../activities/provisioning';
+import type { ControlPlaneSinks } from '../src/contracts/sinks';
+import {
+  PROVISIONING_STEPS,
+  provisioningProgressQuery,
+  type ProvisioningProgress,
+  type ProvisioningStep,
+  type ProvisionTenantInput,
+  type ProvisionTenantResult,
+  type StepContext,
+  type StepState,
+} from '../src/contracts/provisioning';
+import { PROVISIONING_FAILURE_MESSAGES, provisioningFailureType } from '../src/domain/provisioning-messages';
+import { PROVISIONING_STEP } from '../src/temporal/search-attributes';
+
+// Forward steps: retried with backoff for transient faults; permanent faults are raised non-retryable.
+const forward = proxyActivities<ProvisioningActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 8 },
+});
+
+// Compensations must finish or nothing is clean: retried without limit, backing off to a minute.
+const compensate = proxyActivities<ProvisioningActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { metrics, events } = proxySinks<ControlPlaneSinks>();
+const secondsSinceStart = () => (Date.now() - workflowInfo().startTime.getTime()) / 1000;
+
+/** Signup saga: a working tenant, or nothing at all. */
+export async function provisionTenant(input: ProvisionTenantInput): Promise<ProvisionTenantResult> {
+  const context: StepContext = { tenantId: input.tenantId, workflowId: workflowInfo().workflowId, faultPlan: input.faultPlan };
+  const progress: ProvisioningProgress = {
+    tenantId: input.tenantId,
+    slug: input.slug,
+    signupFingerprint: input.signupFingerprint,
+    outcome: 'running',
+    currentStep: null,
+    steps: PROVISIONING_STEPS.map((name) => ({ name, state: 'pending' as StepState })),
+  };
+  setHandler(provisioningProgressQuery, () => progress);
+  const mark = (name: ProvisioningStep, state: StepState) => {
+    const entry = progress.steps.find((candidate) => candidate.name === name);
+    if (entry) entry.state = state;
+    if (state !== 'running' && state !== 'compensating') {
+      events.emit({ type: `provisioning.step_${state}`, tenantId: input.tenantId, data: { step: name, slug: input.slug } });
+    }
+  };
+
+  const undo: Array<{ name: ProvisioningStep; run: () => Promise<void> }> = [];
+  // The compensation is registered before its step runs: a step can commit and still fail to report, and its
+  // compensation is safe to call for a step that never ran.
+  const runStep = async (name: ProvisioningStep, act: () => Promise<void>, inverse: () => Promise<void>) => {
+    progress.currentStep = name;
+    mark(name, 'running');
+    undo.unshift({ name, run: inverse });
+    await act();
+    mark(name, 'completed');
+  };
+
+  try {
+    await runStep(
+      'reserveTenant',
+      () => forward.reserveTenant({ ...context, slug: input.slug, orgName: input.orgName }),
+      () => compensate.releaseTenant(context),
+    );
+    await runStep(
+      'createOwner',
+      () => forward.createOwner({ ...context, email: input.ownerEmail, passwordHash: input.passwordHash }),
+      () => compensate.removeOwner(context),
+    );
+    await runStep('openTrialBilling', () => forward.openTrialBilling(context), () => compensate.closeBilling(context));
+    await runStep('createTenantSchema', () => forward.createTenantSchema(context), () => compensate.dropTenantSchema(context));
+    await runStep('initOnboarding', () => forward.initOnboarding(context), () => compensate.resetOnboarding(context));
+    await runStep('activateTenant', () => forward.activateTenant(context), () => compensate.deactivateTenant(context));
+  } catch (error) {
+    const failedStep = progress.currentStep ?? 'reserveTenant';
+    mark(failedStep, 'failed');
+    // Only a failed saga is tagged with its step: a visibility write per step would halve signup throughput
+    // (docs/performance.md), and a running saga's step is in its progress query.
+    upsertSearchAttributes([{ key: PROVISIONING_STEP, value: failedStep }]);
+    const type = provisioningFailureType(failureTypeOf(error));
+    progress.failure = { step: failedStep, type, message: PROVISIONING_FAILURE_MESSAGES[type] };
+    progress.outcome = 'rolling_back';
+    await CancellationScope.nonCancellable(async () => {
+      for (const step of undo) {
+        mark(step.name, 'compensating');
+        await step.run();
+        mark(step.name, 'compensated');
+      }
+      await compensate.recordProvisioningFailure({ ...context, step: failedStep, type, cause: causeOf(error) });
+    });
+    progress.outcome = 'failed';
+    progress.currentStep = null;
+    metrics.provisioningFinished('failed', secondsSinceStart());
+    throw ApplicationFailure.create({ type, message: PROVISIONING_FAILURE_MESSAGES[type], nonRetryable: true });
+  }
+
+  progress.outcome = 'active';
+  progress.currentStep = null;
+  metrics.provisioningFinished('active', secondsSinceStart());
+  return { tenantId: input.tenantId, slug: input.slug, status: 'active' };
+}
+
+function failureTypeOf(error: unknown): string | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+function causeOf(error: unknown): string {
+  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
+}
