@@ -12,6 +12,7 @@ import type {
   RunStepStatus,
 } from '../src/contracts/run';
 import { recordAudit } from '../src/db/audit';
+import { advanceOnboarding } from '../src/db/onboarding';
 import type { Orm } from '../src/db/orm';
 import { readActivePolicy } from '../src/db/policy-rules';
 import { acknowledge, declareExpectations, recordRunAudit, waiveUnmetExpectations } from '../src/db/run-trail';
@@ -258,7 +259,7 @@ export function createRunActivities(deps: RunDependencies) {
 
     /**
      * COMPLETED: the row, the force-complete override if any (audited, with what it skipped), the forward-only
-     * onboarding step to first_run, and the finalize_run ack, in one transaction.
+     * onboarding step, and the finalize_run ack, in one transaction.
      */
     async finalizeRun(input: RunClosing & { override: RunOverride | null }): Promise<void> {
       await transaction(async (em) => {
@@ -271,24 +272,7 @@ export function createRunActivities(deps: RunDependencies) {
             details: { skippedSteps: input.override.skippedSteps, skippedGovernance: input.override.skippedGovernance },
           });
         }
-        const advanced = await em.execute<{ affectedRows: number }>(
-          `update tenant set onboarding_state = 'first_run', onboarding_updated_at = now()
-             where id = ? and onboarding_state in ('provisioned', 'first_api_key')`,
-          [input.tenantId],
-          'run',
-        );
-        if (advanced.affectedRows > 0) {
-          await recordAudit(em, {
-            actor: 'system:run-kernel',
-            action: 'onboarding.first_run',
-            entityType: 'tenant',
-            entityId: input.tenantId,
-            tenantId: input.tenantId,
-            toState: 'first_run',
-            correlationId: input.runId,
-            idempotencyKey: `${input.tenantId}:onboarding.first_run`,
-          });
-        }
+        await advanceOnboarding(em, { tenantId: input.tenantId, milestone: 'run_completed', actor: 'system:run-kernel', correlationId: input.runId });
         await recordRunAudit(em, input, 'run.completed', 'closed', { to: 'COMPLETED', details: { degraded: input.degraded, forced: input.override !== null } });
       });
     },

@@ -79,6 +79,10 @@ const environmentSchema = z
     READ_ONLY_MODE: flag(false),
     /** Requests per minute this API process serves across all clients; 0 turns the ceiling off. */
     GLOBAL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(6000),
+    /** Days a soft-deleted tenant waits before offboarding, when the operator names none. */
+    TENANT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** Hours an onboarding may rest in one state before the watch list calls it stalled. */
+    ONBOARDING_STALL_HOURS: z.coerce.number().int().min(1).max(8760).default(72),
     /** How often the Temporal Schedule runs the run-audit reconciler. */
     RECONCILER_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
 

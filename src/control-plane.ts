@@ -7,9 +7,10 @@ import type { Config } from './config';
 import { createOrm, migrate, type Orm } from './db/orm';
 import type { Logger } from './observability/logger';
 import { EventSink } from './observability/event-sink';
-import { createMetrics, type Metrics } from './observability/metrics';
+import { createMetrics, registerActiveTenantsGauge, type Metrics } from './observability/metrics';
 import { postgresEventStore } from './db/event-store';
 import { readinessChecks } from './readiness';
+import { createLifecycleService } from './services/lifecycle-service';
 import { createRunService } from './services/run-service';
 import { createSignupService } from './services/signup-service';
 import { connectClient, connectWorker } from './temporal/connection';
@@ -36,6 +37,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
   const orm = await createOrm(databaseUrl, config.DATABASE_POOL_MAX);
   const applied = await migrate(orm);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  registerActiveTenantsGauge(metrics, () => countActiveTenants(orm));
   const client = await connectClient(config);
   const events = new EventSink({ store: postgresEventStore(orm), logger, metrics });
 
@@ -64,7 +66,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
     const app = buildApp({
       logger,
       metrics,
-      signups: createSignupService({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      signups: createSignupService({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
       readiness,
       hostedMode: config.HOSTED_MODE,
       signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
@@ -73,6 +75,8 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       orm,
       access: createAccessControl({ config, orm, logger, metrics, events }),
       runs: createRunService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      lifecycle: createLifecycleService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
+      onboardingStallHours: config.ONBOARDING_STALL_HOURS,
     });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.API_PORT, config.API_HOST, (error?: Error) => (error ? reject(error) : resolve(listening)));
@@ -101,6 +105,11 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       await orm.close(true);
     },
   };
+}
+
+async function countActiveTenants(orm: Orm): Promise<number> {
+  const rows = await orm.em.fork().execute<Array<{ n: string }>>(`select count(*) as n from tenant where status = 'active'`);
+  return Number(rows[0]?.n ?? 0);
 }
 
 export const workerMetricsAddress = (config: Config) => `127.0.0.1:${config.WORKER_METRICS_PORT}`;

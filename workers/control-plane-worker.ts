@@ -1,7 +1,10 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
 import { createBaselineActivities } from '../activities/baseline';
 import { createBillingActivities } from '../activities/billing';
 import { createGateActivities } from '../activities/gates';
+import { createLifecycleActivities } from '../activities/lifecycle';
+import { createOffboardingActivities } from '../activities/offboarding';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createRunActivities } from '../activities/run';
 import { createRunReconcilerActivities } from '../activities/run-reconciler';
@@ -25,9 +28,11 @@ export interface ControlPlaneWorkerDependencies {
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'faultInjection'> & { metrics?: Metrics }) {
+export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'faultInjection'> & { metrics?: Metrics; client: Client }) {
   return {
     ...createProvisioningActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
+    ...createLifecycleActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
+    ...createOffboardingActivities({ orm: deps.orm, client: deps.client, faultInjection: deps.faultInjection }),
     ...createBillingActivities({ orm: deps.orm }),
     ...createGateActivities({ orm: deps.orm }),
     ...createRunActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
@@ -60,6 +65,10 @@ function observabilitySinks(metrics: Metrics, events: EventSink): InjectedSinks<
         },
         callDuringReplay: false,
       },
+      lifecycleTransition: {
+        fn: (_info, from, to) => metrics.lifecycleTransitions.inc({ from, to }),
+        callDuringReplay: false,
+      },
     },
   };
 }
@@ -71,7 +80,8 @@ export function createControlPlaneWorker(deps: ControlPlaneWorkerDependencies): 
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: controlPlaneActivities(deps),
+    // Offboarding reaches the tenant's runs through Temporal: a client on the worker's own connection.
+    activities: controlPlaneActivities({ ...deps, client: new Client({ connection: deps.connection, namespace: deps.namespace }) }),
     sinks: observabilitySinks(deps.metrics, deps.events),
   });
 }

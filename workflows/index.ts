@@ -4,3 +4,5 @@ export { baselineWorkflow } from './baseline';
 export { billingTrial } from './billing';
 export { runWorkflow } from './run';
 export { reconcileRunAudits } from './reconciler';
+export { tenantLifecycle } from './lifecycle';
+export { offboardTenant } from './offboarding';

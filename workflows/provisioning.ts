@@ -2,12 +2,16 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   proxySinks,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ProvisioningActivities } from '../activities/provisioning';
 import type { ControlPlaneSinks } from '../src/contracts/sinks';
 import {
@@ -21,7 +25,10 @@ import {
   type StepState,
 } from '../src/contracts/provisioning';
 import { PROVISIONING_FAILURE_MESSAGES, provisioningFailureType } from '../src/domain/provisioning-messages';
-import { PROVISIONING_STEP } from '../src/temporal/search-attributes';
+import { DEFAULT_RETENTION_DAYS } from '../src/domain/lifecycle';
+import { PROVISIONING_STEP, TENANT_ID, TENANT_LIFECYCLE_STATE } from '../src/temporal/search-attributes';
+import { tenantLifecycleWorkflowId } from '../src/temporal/workflow-ids';
+import { tenantLifecycle } from './lifecycle';
 
 // Forward steps: retried with backoff for transient faults; permanent faults are raised non-retryable.
 const forward = proxyActivities<ProvisioningActivities>({
@@ -107,10 +114,34 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
     throw ApplicationFailure.create({ type, message: PROVISIONING_FAILURE_MESSAGES[type], nonRetryable: true });
   }
 
+  // Sagas recorded before the lifecycle workflow existed replay without starting it.
+  if (patched('start-tenant-lifecycle')) await startLifecycle(input);
+
   progress.outcome = 'active';
   progress.currentStep = null;
   metrics.provisioningFinished('active', secondsSinceStart());
   return { tenantId: input.tenantId, slug: input.slug, status: 'active' };
+}
+
+/**
+ * The tenant is active: its lifecycle workflow takes over from here, and outlives this saga. Already running means
+ * a crash came between starting it and recording that, so there is nothing left to do.
+ */
+async function startLifecycle(input: ProvisionTenantInput): Promise<void> {
+  try {
+    await startChild(tenantLifecycle, {
+      workflowId: tenantLifecycleWorkflowId(input.tenantId),
+      args: [{ tenantId: input.tenantId, slug: input.slug, state: 'active', defaultRetentionDays: input.defaultRetentionDays ?? DEFAULT_RETENTION_DAYS }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: TENANT_ID, value: input.tenantId },
+        { key: TENANT_LIFECYCLE_STATE, value: 'active' },
+      ],
+      staticSummary: `Lifecycle of tenant ${input.slug}`,
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
 }
 
 function failureTypeOf(error: unknown): string | undefined {

@@ -3,6 +3,7 @@ import type { AccessControl } from '../access-control';
 import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { LifecycleService } from '../services/lifecycle-service';
 import type { RunService } from '../services/run-service';
 import type { SignupService } from '../services/signup-service';
 import { authenticate, createRouteDeclarer, createTenantGuard } from './auth';
@@ -12,6 +13,7 @@ import { globalRateLimit, readOnlyGuard } from './kill-switches';
 import { adminBillingStateRoutes } from './routes/admin-billing-state';
 import { adminEventRoutes } from './routes/admin-events';
 import { adminRunRoutes } from './routes/admin-runs';
+import { adminTenantRoutes } from './routes/admin-tenants';
 import { apiKeyRoutes } from './routes/api-keys';
 import { authRoutes } from './routes/auth';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
@@ -38,6 +40,10 @@ export interface AppDependencies {
   orm: Orm;
   /** The run kernel's service; without it the run routes are not mounted (tests of other areas). */
   runs?: RunService;
+  /** Tenant lifecycle steering; without it the admin tenant routes are not mounted (tests of other areas). */
+  lifecycle?: LifecycleService;
+  /** Hours an onboarding may rest before the stalled-onboardings watch lists it. */
+  onboardingStallHours?: number;
 }
 
 const BODY_LIMIT = '16kb';
@@ -100,6 +106,9 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(adminBillingStateRoutes({ billingStates: access.billingStates, route }));
   app.use(adminEventRoutes({ orm: deps.orm, route }));
 
+  if (deps.lifecycle) {
+    app.use(adminTenantRoutes({ lifecycle: deps.lifecycle, stallHours: deps.onboardingStallHours ?? 72, route }));
+  }
   if (deps.runs) {
     app.use(runRoutes({ runs: deps.runs, admit: access.runAdmission, route }));
     app.use(adminRunRoutes({ runs: deps.runs, route }));

@@ -39,6 +39,8 @@ export interface ProvisionTenantInput {
   passwordHash: string;
   /** Hash of (email, orgName): lets the API tell the same signup repeated from a different one for the slug. */
   signupFingerprint: string;
+  /** Retention of a later soft delete that names none; handed to the tenant's lifecycle workflow. */
+  defaultRetentionDays?: number;
   faultPlan?: FaultPlan;
 }
 

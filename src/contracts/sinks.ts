@@ -14,6 +14,7 @@ export interface ControlPlaneSinks extends Sinks {
   metrics: {
     provisioningFinished(outcome: 'active' | 'failed', durationSeconds: number): void;
     runFinished(outcome: 'completed' | 'failed', durationSeconds: number): void;
+    lifecycleTransition(from: string, to: string): void;
   };
   events: {
     emit(event: WorkflowEvent): void;

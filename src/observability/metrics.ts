@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every metric of the process, on one registry. Labels are aggregates only: never a tenant id. */
 export function createMetrics() {
@@ -74,6 +74,12 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    lifecycleTransitions: new Counter({
+      name: 'lifecycle_transitions_total',
+      help: 'Tenant lifecycle state changes by from and to state',
+      labelNames: ['from', 'to'] as const,
+      registers: [registry],
+    }),
     billingStateReads: new Counter({
       name: 'billing_state_reads_total',
       help: 'Billing state lookups by where the answer came from (store, cache, stale_cache, fallback)',
@@ -84,3 +90,22 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * `active_tenants`, read from Postgres at scrape time: the gauge shows the source of truth, not a count that this
+ * process kept and would lose on restart. A failed read keeps the last value instead of failing the scrape.
+ */
+export function registerActiveTenantsGauge(metrics: Metrics, countActiveTenants: () => Promise<number>): void {
+  new Gauge({
+    name: 'active_tenants',
+    help: 'Tenants whose lifecycle state is active',
+    registers: [metrics.registry],
+    async collect() {
+      try {
+        this.set(await countActiveTenants());
+      } catch {
+        // The database being down shows on /readyz; the metrics endpoint stays up.
+      }
+    },
+  });
+}

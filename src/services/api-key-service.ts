@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { mintApiKey } from '../auth/api-key-format';
 import { recordAudit } from '../db/audit';
+import { advanceOnboarding } from '../db/onboarding';
 import type { Orm } from '../db/orm';
 import type { GateDecision } from '../domain/gate-decision';
 import type { MembershipRole, TenantStatus } from '../domain/tenant-status';
@@ -53,26 +54,6 @@ const summary = (row: ApiKeyRow): ApiKeySummary => ({
 export function createApiKeyService(deps: { orm: Orm; gates: GateRecorder; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
 
-  /** Onboarding only moves forward: the guarded update does nothing unless the tenant is still at `provisioned`. */
-  async function advanceOnboarding(em: EntityManager, tenantId: string, actor: string): Promise<void> {
-    const advanced = await em.execute<{ affectedRows: number }>(
-      `update tenant set onboarding_state = 'first_api_key', onboarding_updated_at = ? where id = ? and onboarding_state = 'provisioned'`,
-      [now(), tenantId],
-      'run',
-    );
-    if (advanced.affectedRows === 0) return;
-    await recordAudit(em, {
-      actor,
-      action: 'onboarding.advanced',
-      entityType: 'tenant',
-      entityId: tenantId,
-      tenantId,
-      fromState: 'provisioned',
-      toState: 'first_api_key',
-      idempotencyKey: `${tenantId}:onboarding.first_api_key`,
-    });
-  }
-
   return {
     async create(input: { tenantId: string; name: string; role: MembershipRole; actor: string }): Promise<CreateApiKeyOutcome> {
       return deps.orm.em.fork().transactional(async (em): Promise<CreateApiKeyOutcome> => {
@@ -103,7 +84,7 @@ export function createApiKeyService(deps: { orm: Orm; gates: GateRecorder; now?:
           details: { prefix: minted.prefix, role: input.role, name: input.name },
           idempotencyKey: `api_key:${id}:created`,
         });
-        await advanceOnboarding(em, input.tenantId, input.actor);
+        await advanceOnboarding(em, { tenantId: input.tenantId, milestone: 'api_key_created', actor: input.actor });
         return {
           kind: 'created',
           apiKey: { ...summary({ id, name: input.name, role: input.role, prefix: minted.prefix, created_by: input.actor, created_at: createdAt, revoked_at: null }), key: minted.key },

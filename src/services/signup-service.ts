@@ -3,6 +3,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle 
 import type { FaultPlan, ProvisioningProgress, ProvisionTenantInput } from '../contracts/provisioning';
 import { provisioningProgressQuery } from '../contracts/provisioning';
 import { hashPassword } from '../auth/password-hash';
+import { DEFAULT_RETENTION_DAYS } from '../domain/lifecycle';
 import { TENANT_ID } from '../temporal/search-attributes';
 import { provisioningWorkflowId } from '../temporal/workflow-ids';
 import type { SignupRequest } from '../api/schemas/signup';
@@ -26,7 +27,7 @@ const STATUS_BY_WORKFLOW_STATUS: Record<string, 'provisioning' | 'active' | 'fai
  * Starts the provisioning saga under an id derived from the slug. The same signup again lands on the same workflow
  * (a running one is reused, a completed one is reported); a failed and rolled-back one may start afresh.
  */
-export function createSignupService(deps: { client: Client; taskQueue: string }) {
+export function createSignupService(deps: { client: Client; taskQueue: string; retentionDays?: number }) {
   return {
     async signup(request: SignupRequest, faultPlan?: FaultPlan): Promise<SignupOutcome> {
       const workflowId = provisioningWorkflowId(request.slug);
@@ -38,6 +39,7 @@ export function createSignupService(deps: { client: Client; taskQueue: string })
         ownerEmail: request.email,
         passwordHash: await hashPassword(request.password),
         signupFingerprint: fingerprint,
+        defaultRetentionDays: deps.retentionDays ?? DEFAULT_RETENTION_DAYS,
         ...(faultPlan ? { faultPlan } : {}),
       };
       let handle: WorkflowHandle;

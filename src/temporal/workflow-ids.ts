@@ -1,6 +1,7 @@
 /** Readable workflow ids: they are idempotency keys, so they are derived from domain keys, never random. */
 export const provisioningWorkflowId = (slug: string) => `provision:${slug}`;
 export const tenantLifecycleWorkflowId = (tenantId: string) => `tenant:${tenantId}`;
+export const offboardingWorkflowId = (tenantId: string) => `offboard:${tenantId}`;
 export const runWorkflowId = (runId: string) => `run:${runId}`;
 export const billingTrialWorkflowId = (tenantId: string) => `billing-trial:${tenantId}`;
 

@@ -67,7 +67,7 @@ describe('run bookkeeping activities', () => {
       [fresh.tenantId]: 'first_run',
       [done.tenantId]: 'complete',
     });
-    expect(await count(`select count(*) from audit_event where tenant_id = ? and action = 'onboarding.first_run'`, [fresh.tenantId])).toBe(1);
+    expect(await count(`select count(*) from audit_event where tenant_id = ? and action = 'onboarding.advanced' and to_state = 'first_run'`, [fresh.tenantId])).toBe(1);
   });
 
   it('authorizeRun stops at the first refusing execution gate and reports its gate and reason', async () => {

@@ -66,7 +66,7 @@ describe('tenant API keys', () => {
     expect(audit).toEqual([{ actor: `user:${team.members.owner.userId}` }]);
   });
 
-  it('advance onboarding from provisioned to first_api_key once, with an audit event, and never move it back', async () => {
+  it('advance onboarding from provisioned to first_api_key once, with an audit event, and to complete after a first run', async () => {
     const { team, owner } = await teamWithOwnerSession();
     const create = () => request(subject.app).post(keysPath(team.tenantId)).set(bearer(owner.accessToken)).send({ name: 'k', role: 'viewer' });
     expect((await create()).status).toBe(201);
@@ -76,9 +76,12 @@ describe('tenant API keys', () => {
     const advanced = await em.execute(`select from_state, to_state from audit_event where tenant_id = ? and action = 'onboarding.advanced'`, [team.tenantId]);
     expect(advanced).toEqual([{ from_state: 'provisioned', to_state: 'first_api_key' }]);
 
+    // A tenant whose first run came before its first key is done onboarding with the key; nothing moves it back.
     await em.execute(`update tenant set onboarding_state = 'first_run' where id = ?`, [team.tenantId]);
     expect((await create()).status).toBe(201);
-    expect((await em.execute('select onboarding_state from tenant where id = ?', [team.tenantId]))[0].onboarding_state).toBe('first_run');
+    expect((await em.execute('select onboarding_state from tenant where id = ?', [team.tenantId]))[0].onboarding_state).toBe('complete');
+    expect((await create()).status).toBe(201);
+    expect((await em.execute('select onboarding_state from tenant where id = ?', [team.tenantId]))[0].onboarding_state).toBe('complete');
   });
 
   it('answer 404 for a key id that belongs to another tenant, and leave that key working (BOLA)', async () => {

@@ -58,7 +58,7 @@ describe('runWorkflow on the dev server', () => {
       'run.phase_changed',
       'run.governance_passed',
       'run.phase_changed',
-      'onboarding.first_run',
+      'onboarding.advanced',
       'run.completed',
     ]);
     const description = await handle.describe();

@@ -11,6 +11,7 @@ import { RunExpectationSchema } from './run-expectation';
 import { RunIncidentSchema } from './run-incident';
 import { RunStepUndoSchema } from './run-step-undo';
 import { TenantSchema } from './tenant';
+import { TenantArchiveSchema } from './tenant-archive';
 import { TenantMembershipSchema } from './tenant-membership';
 import { UserSchema } from './user';
 
@@ -27,10 +28,11 @@ export { RunExpectation } from './run-expectation';
 export { RunIncident } from './run-incident';
 export { RunStepUndo } from './run-step-undo';
 export { Tenant } from './tenant';
+export { TenantArchive } from './tenant-archive';
 export { TenantMembership } from './tenant-membership';
 export { User } from './user';
 
 /** The run kernel's tables (Migration20261123040000Runs). */
 const RUN_ENTITY_SCHEMAS = [RunSchema, RunExpectationSchema, RunAckSchema, RunIncidentSchema, RunStepUndoSchema, PolicyRuleSchema, RunAuditFindingSchema];
 
-export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, ...RUN_ENTITY_SCHEMAS];
+export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, ...RUN_ENTITY_SCHEMAS];

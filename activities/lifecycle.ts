@@ -1,0 +1,117 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ApplyTransitionInput, LifecycleStepContext } from '../src/contracts/lifecycle';
+import { recordAudit } from '../src/db/audit';
+import { AuditEvent, Tenant } from '../src/db/entities';
+import type { Orm } from '../src/db/orm';
+import { LIFECYCLE_EVENT, LifecycleRefusal, REFUSED_EVENT, TERMINATED_EVENT, type LifecycleAction, type LifecycleState } from '../src/domain/lifecycle';
+
+export interface LifecycleDependencies {
+  orm: Orm;
+  faultInjection?: boolean;
+  now?: () => Date;
+}
+
+/**
+ * The lifecycle workflow's only way to change `tenant.status`: a compare-and-set on the state it expects, with the
+ * audit row in the same transaction. A retry after a commit finds its own audit row and changes nothing.
+ */
+export function createLifecycleActivities(deps: LifecycleDependencies) {
+  const now = deps.now ?? (() => new Date());
+
+  async function setStatus(em: EntityManager, input: ApplyTransitionInput, action: string): Promise<void> {
+    const changed = await em.nativeUpdate(Tenant, { id: input.tenantId, status: input.from }, { status: input.to, updatedAt: now() });
+    if (changed === 0) {
+      const alreadyDone = await em.count(AuditEvent, { idempotencyKey: input.transitionKey });
+      if (alreadyDone > 0) return;
+      const tenant = await em.findOne(Tenant, { id: input.tenantId });
+      throw ApplicationFailure.create({
+        type: LifecycleRefusal.StateConflict,
+        message: `expected the tenant to be ${input.from}, found ${tenant?.status ?? 'no tenant'}`,
+        nonRetryable: true,
+      });
+    }
+    await recordAudit(em, {
+      actor: input.actor,
+      action,
+      entityType: 'tenant',
+      entityId: input.tenantId,
+      tenantId: input.tenantId,
+      fromState: input.from,
+      toState: input.to,
+      reason: input.reason,
+      correlationId: input.workflowId,
+      idempotencyKey: input.transitionKey,
+      details: input.details ?? null,
+    });
+  }
+
+  return {
+    async applyLifecycleTransition(input: ApplyTransitionInput): Promise<void> {
+      if (deps.faultInjection && Context.current().info.attempt <= (input.injectedFailures ?? 0)) {
+        throw ApplicationFailure.create({ type: 'InjectedTransientFault', message: 'injected transient fault changing the tenant status' });
+      }
+      await deps.orm.em.fork().transactional((em) => setStatus(em, input, LIFECYCLE_EVENT[input.action]));
+    },
+
+    /** Offboarding's last step: pending deletion → terminated, once everything else is gone. */
+    async markTenantTerminated(input: ApplyTransitionInput): Promise<void> {
+      await deps.orm.em.fork().transactional((em) => setStatus(em, input, TERMINATED_EVENT));
+    },
+
+    /** A transition that passed the validator but lost to another one already under way: both attempts are audited. */
+    async recordRefusedTransition(
+      input: LifecycleStepContext & { action: LifecycleAction; state: LifecycleState; actor: string; reason: string | null; refusal: string; attemptKey: string },
+    ): Promise<void> {
+      await deps.orm.em.fork().transactional((em) =>
+        recordAudit(em, {
+          actor: input.actor,
+          action: REFUSED_EVENT,
+          entityType: 'tenant',
+          entityId: input.tenantId,
+          tenantId: input.tenantId,
+          fromState: input.state,
+          toState: input.state,
+          reason: input.reason,
+          correlationId: input.workflowId,
+          idempotencyKey: input.attemptKey,
+          details: { action: input.action, refusal: input.refusal },
+        }),
+      );
+    },
+
+    /** Ops override of a stuck onboarding. Refuses when there is nothing left to complete. */
+    async forceCompleteOnboarding(input: LifecycleStepContext & { actor: string; reason: string | null; transitionKey: string }): Promise<{ from: string }> {
+      return deps.orm.em.fork().transactional(async (em) => {
+        const tenant = await em.findOne(Tenant, { id: input.tenantId });
+        const from = tenant?.onboardingState ?? null;
+        const done = await em.count(AuditEvent, { idempotencyKey: input.transitionKey });
+        if (done > 0) return { from: from ?? 'complete' };
+        if (!tenant || from === 'complete') {
+          throw ApplicationFailure.create({
+            type: LifecycleRefusal.NothingToForceComplete,
+            message: 'there is no retention wait and no unfinished onboarding to force-complete',
+            nonRetryable: true,
+          });
+        }
+        await em.nativeUpdate(Tenant, { id: input.tenantId }, { onboardingState: 'complete', onboardingUpdatedAt: now() });
+        await recordAudit(em, {
+          actor: input.actor,
+          action: 'onboarding.force_completed',
+          entityType: 'tenant',
+          entityId: input.tenantId,
+          tenantId: input.tenantId,
+          fromState: from,
+          toState: 'complete',
+          reason: input.reason,
+          correlationId: input.workflowId,
+          idempotencyKey: input.transitionKey,
+        });
+        return { from: from ?? 'none' };
+      });
+    },
+  };
+}
+
+export type LifecycleActivities = ReturnType<typeof createLifecycleActivities>;

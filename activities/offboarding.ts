@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { OffboardingFaultPlan, OffboardingStep } from '../src/contracts/lifecycle';
+import { terminateRunUpdate } from '../src/contracts/run';
+import { recordAudit } from '../src/db/audit';
+import { TenantArchive } from '../src/db/entities';
+import type { Orm } from '../src/db/orm';
+import { dropTenantTables, tenantSchemaExists } from '../src/db/tenant-schema';
+import { tenantSchemaName } from '../src/domain/tenant-status';
+import { runWorkflowId } from '../src/temporal/workflow-ids';
+
+export interface OffboardingDependencies {
+  orm: Orm;
+  /** Reaches the tenant's runs through the same terminate update an operator uses. */
+  client: Client;
+  faultInjection: boolean;
+}
+
+export interface OffboardingStepInput {
+  tenantId: string;
+  workflowId: string;
+  actor: string;
+  reason: string | null;
+  faultPlan?: OffboardingFaultPlan;
+}
+
+const ARCHIVE_FORMAT = 'tenant-archive/v1';
+
+/**
+ * Offboarding's steps, in the order the workflow runs them. Each is idempotent: run again after a crash or a retry,
+ * it finds its work done and changes nothing. None has a compensation: offboarding only goes forward.
+ */
+export function createOffboardingActivities(deps: OffboardingDependencies) {
+  const audit = (em: EntityManager, input: OffboardingStepInput, action: string, details: Record<string, unknown>) =>
+    recordAudit(em, {
+      actor: input.actor,
+      action,
+      entityType: 'tenant',
+      entityId: input.tenantId,
+      tenantId: input.tenantId,
+      reason: input.reason,
+      correlationId: input.workflowId,
+      idempotencyKey: `${input.tenantId}:${action}`,
+      details,
+    });
+
+  /** Test-only: fails the first N attempts of a step, before its effect, so a retry must do the whole step. */
+  const injectFault = (input: OffboardingStepInput, step: OffboardingStep) => {
+    if (!deps.faultInjection || input.faultPlan?.step !== step) return;
+    if (Context.current().info.attempt <= input.faultPlan.failures) {
+      throw ApplicationFailure.create({ type: 'InjectedTransientFault', message: `injected transient fault at ${step}` });
+    }
+  };
+
+  return {
+    /** Every API key and refresh token of the tenant stops working. */
+    async revokeTenantCredentials(input: OffboardingStepInput): Promise<{ apiKeys: number; refreshTokens: number }> {
+      injectFault(input, 'revokeCredentials');
+      return deps.orm.em.fork().transactional(async (em) => {
+        const keys = await em.execute<{ affectedRows: number }>(
+          'update api_key set revoked_at = now(), revoked_by = ? where tenant_id = ? and revoked_at is null',
+          [input.actor, input.tenantId],
+          'run',
+        );
+        const tokens = await em.execute<{ affectedRows: number }>(
+          `update refresh_token set revoked_at = now(), revoked_reason = 'offboarded' where tenant_id = ? and revoked_at is null`,
+          [input.tenantId],
+          'run',
+        );
+        const revoked = { apiKeys: keys.affectedRows, refreshTokens: tokens.affectedRows };
+        await audit(em, input, 'offboarding.credentials_revoked', revoked);
+        return revoked;
+      });
+    },
+
+    /**
+     * Asks each in-flight run to terminate (it rolls back and ends FAILED), then waits for every one of them to end,
+     * so nothing writes to the tenant's data after it is exported. Heartbeats while it waits.
+     */
+    async terminateTenantRuns(input: OffboardingStepInput): Promise<{ terminated: number }> {
+      injectFault(input, 'cancelRuns');
+      const inFlight = await deps.orm.em
+        .fork()
+        .execute<Array<{ id: string }>>('select id from run where tenant_id = ? and finished_at is null order by created_at', [input.tenantId]);
+      const request = { actor: input.actor, reason: `tenant offboarding${input.reason ? `: ${input.reason}` : ''}` };
+      let terminated = 0;
+      for (const { id } of inFlight) {
+        Context.current().heartbeat({ runId: id });
+        const handle = deps.client.workflow.getHandle(runWorkflowId(id));
+        try {
+          await handle.executeUpdate(terminateRunUpdate, { args: [request] });
+          terminated += 1;
+        } catch (error) {
+          // Already finishing, rolling back, or gone: it ends on its own, and is waited for below.
+          if (!(error instanceof WorkflowUpdateFailedError) && !(error instanceof WorkflowNotFoundError)) throw error;
+        }
+        await waitForEnd(handle.result(), () => Context.current().heartbeat({ runId: id }));
+      }
+      return { terminated };
+    },
+
+    /** The tenant's rows and its schema's tables as one JSON document with its SHA-256; written once. */
+    async exportTenantArchive(input: OffboardingStepInput): Promise<{ checksum: string; byteSize: number }> {
+      injectFault(input, 'exportArchive');
+      return deps.orm.em.fork().transactional(async (em) => {
+        const existing = await em.findOne(TenantArchive, { tenantId: input.tenantId });
+        if (existing) return { checksum: existing.checksum, byteSize: existing.byteSize };
+        const payload = JSON.stringify(await collectTenantData(em, input.tenantId));
+        const checksum = createHash('sha256').update(payload).digest('hex');
+        const byteSize = Buffer.byteLength(payload);
+        await em.execute(
+          'insert into tenant_archive (tenant_id, payload, checksum, byte_size, created_at) values (?, ?, ?, ?, now()) on conflict (tenant_id) do nothing',
+          [input.tenantId, payload, checksum, byteSize],
+          'run',
+        );
+        await audit(em, input, 'offboarding.archived', { checksum, byteSize, format: ARCHIVE_FORMAT });
+        return { checksum, byteSize };
+      });
+    },
+
+    /**
+     * Drops the tenant's schema and deletes its rows, keeping the tenant row (a tombstone that holds the slug), the
+     * archive, run records and the audit trail. Refuses to run before the archive exists: nothing is deleted that was not exported.
+     */
+    async purgeTenantData(input: OffboardingStepInput): Promise<void> {
+      injectFault(input, 'purgeData');
+      await deps.orm.em.fork().transactional(async (em) => {
+        const archived = await em.count(TenantArchive, { tenantId: input.tenantId });
+        if (archived === 0) {
+          throw ApplicationFailure.create({ type: 'ArchiveMissing', message: 'the tenant has no archive: export it before purging', nonRetryable: true });
+        }
+        await dropTenantTables(em, input.tenantId);
+        // Run records and their audit expectations stay, like the audit trail: they say what happened and why.
+        // The undo log goes: it holds copies of the tenant's data.
+        for (const table of ['run_step_undo', 'policy_rule', 'api_key', 'refresh_token', 'billing_account']) {
+          await em.execute(`delete from ${table} where tenant_id = ?`, [input.tenantId], 'run');
+        }
+        await em.execute('delete from tenant_membership where tenant_id = ?', [input.tenantId], 'run');
+        // People who belonged only to this tenant and were created by its signup go too; anyone else keeps the account.
+        await em.execute(
+          `delete from app_user u where u.created_by_tenant_id = ? and not exists (select 1 from tenant_membership m where m.user_id = u.id)`,
+          [input.tenantId],
+          'run',
+        );
+        await audit(em, input, 'offboarding.purged', { schema: tenantSchemaName(input.tenantId) });
+      });
+    },
+  };
+}
+
+export type OffboardingActivities = ReturnType<typeof createOffboardingActivities>;
+
+async function waitForEnd(result: Promise<unknown>, beat: () => void): Promise<void> {
+  const ticker = setInterval(beat, 5_000);
+  try {
+    await result;
+  } catch (error) {
+    // A terminated run ends FAILED: that is the expected end, as is a run that is already gone.
+    if (!(error instanceof WorkflowFailedError) && !(error instanceof WorkflowNotFoundError)) throw error;
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+async function collectTenantData(em: EntityManager, tenantId: string): Promise<Record<string, unknown>> {
+  const rows = (sql: string) => em.execute(sql, [tenantId]);
+  const schema = tenantSchemaName(tenantId);
+  const hasSchema = await tenantSchemaExists(em, tenantId);
+  return {
+    format: ARCHIVE_FORMAT,
+    tenantId,
+    tenant: (await rows('select id, slug, name, status, onboarding_state, created_at, updated_at from tenant where id = ?'))[0] ?? null,
+    members: await rows(
+      `select u.id as user_id, u.email, m.role, m.created_at from tenant_membership m join app_user u on u.id = m.user_id
+         where m.tenant_id = ? order by m.created_at, u.id`,
+    ),
+    billing: (await rows('select plan, subscription_state, trial_ends_at, created_at, updated_at from billing_account where tenant_id = ?'))[0] ?? null,
+    // Key metadata only: the hashes stay behind and are deleted.
+    apiKeys: await rows('select id, name, role, prefix, created_by, created_at, revoked_at, revoked_by from api_key where tenant_id = ? order by created_at, id'),
+    policyRules: await rows('select rule, params, active, created_at from policy_rule where tenant_id = ? order by id'),
+    runs: await rows('select id, phase, plan, step_states, outcome, cause, override, degraded, submitted_by, created_at, finished_at from run where tenant_id = ? order by created_at, id'),
+    records: hasSchema ? await em.execute(`select key, value, updated_at from "${schema}"."record" order by key`) : [],
+    creditLedger: hasSchema ? await em.execute(`select entry_key, amount, reason, created_at from "${schema}"."credit_ledger" order by id`) : [],
+  };
+}
