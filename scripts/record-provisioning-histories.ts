@@ -25,6 +25,7 @@ async function main() {
         'provisioning-transient-retry': provisionInput({ slug: 'replay-transient', faultPlan: { step: 'createOwner', mode: 'transient', failures: 1 } }),
         'provisioning-rolled-back': provisionInput({ slug: 'replay-rollback', faultPlan: { step: 'createTenantSchema', mode: 'permanent' } }),
         'provisioning-starts-lifecycle': provisionInput({ slug: 'replay-lifecycle' }),
+        'provisioning-starts-trial': provisionInput({ slug: 'replay-trial' }),
       };
       for (const [name, input] of Object.entries(scenarios)) {
         if (existsSync(path.join(HISTORIES, `${name}.json`)) && !process.argv.includes('--force')) continue;

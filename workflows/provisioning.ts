@@ -28,6 +28,7 @@ import { PROVISIONING_FAILURE_MESSAGES, provisioningFailureType } from '../src/d
 import { DEFAULT_RETENTION_DAYS } from '../src/domain/lifecycle';
 import { PROVISIONING_STEP, TENANT_ID, TENANT_LIFECYCLE_STATE } from '../src/temporal/search-attributes';
 import { tenantLifecycleWorkflowId } from '../src/temporal/workflow-ids';
+import { startBillingTrialChild } from './billing';
 import { tenantLifecycle } from './lifecycle';
 
 // Forward steps: retried with backoff for transient faults; permanent faults are raised non-retryable.
@@ -114,8 +115,9 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
     throw ApplicationFailure.create({ type, message: PROVISIONING_FAILURE_MESSAGES[type], nonRetryable: true });
   }
 
-  // Sagas recorded before the lifecycle workflow existed replay without starting it.
+  // Sagas recorded before these children existed replay without starting them.
   if (patched('start-tenant-lifecycle')) await startLifecycle(input);
+  if (patched('start-billing-trial')) await alreadyStartedIsFine(startBillingTrialChild(input.tenantId));
 
   progress.outcome = 'active';
   progress.currentStep = null;
@@ -123,13 +125,10 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
   return { tenantId: input.tenantId, slug: input.slug, status: 'active' };
 }
 
-/**
- * The tenant is active: its lifecycle workflow takes over from here, and outlives this saga. Already running means
- * a crash came between starting it and recording that, so there is nothing left to do.
- */
+/** The tenant is active: its lifecycle workflow takes over from here, and outlives this saga. */
 async function startLifecycle(input: ProvisionTenantInput): Promise<void> {
-  try {
-    await startChild(tenantLifecycle, {
+  await alreadyStartedIsFine(
+    startChild(tenantLifecycle, {
       workflowId: tenantLifecycleWorkflowId(input.tenantId),
       args: [{ tenantId: input.tenantId, slug: input.slug, state: 'active', defaultRetentionDays: input.defaultRetentionDays ?? DEFAULT_RETENTION_DAYS }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -138,7 +137,14 @@ async function startLifecycle(input: ProvisionTenantInput): Promise<void> {
         { key: TENANT_LIFECYCLE_STATE, value: 'active' },
       ],
       staticSummary: `Lifecycle of tenant ${input.slug}`,
-    });
+    }),
+  );
+}
+
+/** A child already running means a crash came between starting it and recording that: nothing is left to do. */
+async function alreadyStartedIsFine(start: Promise<unknown>): Promise<void> {
+  try {
+    await start;
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }

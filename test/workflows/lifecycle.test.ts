@@ -14,7 +14,7 @@ import type { Orm } from '../../src/db/orm';
 import { SYSTEM_TENANT_ID } from '../../src/domain/lifecycle';
 import { createMetrics } from '../../src/observability/metrics';
 import { createLifecycleService } from '../../src/services/lifecycle-service';
-import { tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
+import { billingTrialWorkflowId, tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
 import type { Worker } from '@temporalio/worker';
 import { tenantWorld } from '../support/auth';
 import { lifecycleAudit, operator, startLifecycle, tenantRemains } from '../support/lifecycle';
@@ -66,7 +66,7 @@ const transitionsCounted = async (from: string, to: string) =>
   (await metrics.lifecycleTransitions.get()).values.find((value) => value.labels.from === from && value.labels.to === to)?.value ?? 0;
 
 describe('tenantLifecycle on the dev server', () => {
-  it('is started by provisioning when the tenant becomes active, tagged for the Web UI', async () => {
+  it('is started by provisioning when the tenant becomes active, tagged for the Web UI, beside the trial timer', async () => {
     const input = provisionInput();
     await temporal.client.workflow.execute('provisionTenant', { taskQueue, workflowId: `provision:${input.slug}`, args: [input] });
     const lifecycle = temporal.client.workflow.getHandle(tenantLifecycleWorkflowId(input.tenantId));
@@ -75,6 +75,9 @@ describe('tenantLifecycle on the dev server', () => {
     expect(description.type).toBe('tenantLifecycle');
     expect(description.searchAttributes).toMatchObject({ TenantId: [input.tenantId], TenantLifecycleState: ['active'] });
     expect((await lifecycle.query(lifecycleStateQuery)).state).toBe('active');
+    const trial = await temporal.client.workflow.getHandle(billingTrialWorkflowId(input.tenantId)).describe();
+    expect(trial).toMatchObject({ type: 'billingTrial', status: { name: 'RUNNING' } });
+    expect(trial.searchAttributes).toMatchObject({ TenantId: [input.tenantId] });
   });
 
   it('suspends and unsuspends: Postgres, the audit trail, the search attribute and the metric follow each change', async () => {
