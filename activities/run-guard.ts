@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RunFailure } from '../src/contracts/run';
 import { readActivePolicy } from '../src/db/policy-rules';
+import { runExecutionSwitchDecision, type KillSwitches } from '../src/gates/kill-switch-gate';
 import { lifecycleGate } from '../src/domain/run-policy';
 import type { TenantStatus } from '../src/domain/tenant-status';
 
@@ -12,10 +13,15 @@ export async function readTenantStatus(em: EntityManager, tenantId: string): Pro
 }
 
 /**
- * The mid-run check, inside the transaction of the step it guards: the tenant's lifecycle still allows execution and
- * its active policy is the one the run was authorised under. Either refusal is permanent for this run.
+ * The mid-run check, inside the transaction of the step it guards: run execution is not switched off, the tenant's
+ * lifecycle still allows execution and its active policy is the one the run was authorised under. Each refusal is
+ * permanent for this run (it rolls back).
  */
-export async function assertRunMayProceed(em: EntityManager, context: { tenantId: string; policyFingerprint: string }): Promise<void> {
+export async function assertRunMayProceed(em: EntityManager, context: { tenantId: string; policyFingerprint: string }, switches?: KillSwitches): Promise<void> {
+  const killSwitch = switches ? runExecutionSwitchDecision(switches) : undefined;
+  if (killSwitch && !killSwitch.allowed) {
+    throw ApplicationFailure.create({ type: RunFailure.TenantHalted, message: `halted: ${killSwitch.reason}`, nonRetryable: true });
+  }
   const lifecycle = lifecycleGate(await readTenantStatus(em, context.tenantId));
   if (!lifecycle.allowed) {
     throw ApplicationFailure.create({ type: RunFailure.TenantHalted, message: `halted: ${lifecycle.reason}`, nonRetryable: true });

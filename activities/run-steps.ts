@@ -6,12 +6,15 @@ import { acknowledge, recordRunAudit } from '../src/db/run-trail';
 import { compensationKey, stepKey } from '../src/domain/run-audit';
 import type { EffectStep, EffectStepKind, StepOfKind } from '../src/domain/step-kinds';
 import { tenantSchemaName } from '../src/domain/tenant-status';
+import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import { assertRunMayProceed } from './run-guard';
 import { raiseCompensationFault, raiseStepFault } from './run-faults';
 
 export interface RunStepDependencies {
   orm: Orm;
   faultInjection: boolean;
+  /** DISABLE_RUN_EXECUTION stops running work at its next step, not only new submissions. */
+  killSwitches?: KillSwitches;
 }
 
 export type StepCall<Kind extends EffectStepKind> = RunStepContext & { step: StepOfKind<Kind> };
@@ -43,7 +46,7 @@ export function createRunStepActivities(deps: RunStepDependencies) {
     effect: (em: EntityManager) => Promise<{ applied: boolean; details: Record<string, unknown> }>,
   ): Promise<StepReport> {
     const report = await deps.orm.em.fork().transactional(async (em) => {
-      await assertRunMayProceed(em, call);
+      await assertRunMayProceed(em, call, deps.killSwitches);
       if (!(await tenantTablesExist(em, call.tenantId))) {
         throw ApplicationFailure.create({ type: StepError.TenantSchemaMissing, message: "the tenant's schema does not exist", nonRetryable: true });
       }

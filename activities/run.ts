@@ -23,6 +23,7 @@ import { evaluateGovernance, governanceWaitingMs, lifecycleGate, stepCountGate }
 import { plannedWaitingMs, type RunPlan, type StepKind } from '../src/domain/step-kinds';
 import { tenantSchemaName } from '../src/domain/tenant-status';
 import { raiseTraceFault } from './run-faults';
+import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import { assertRunMayProceed, readTenantStatus } from './run-guard';
 
 /**
@@ -35,6 +36,8 @@ export interface RunDependencies {
   orm: Orm;
   faultInjection: boolean;
   executionGates?: ExecutionGate[];
+  /** DISABLE_RUN_EXECUTION stops running work at its next step, not only new submissions. */
+  killSwitches?: KillSwitches;
   /** Slack on top of a run's planned waiting before a missing finalize_run ack counts as stale. */
   staleGraceMs?: number;
   now?: () => Date;
@@ -172,7 +175,7 @@ export function createRunActivities(deps: RunDependencies) {
 
     /** The mid-run check before a step that runs inside the workflow (wait, approval). */
     async checkRunGuard(input: RunStepContext): Promise<void> {
-      await transaction((em) => assertRunMayProceed(em, input));
+      await transaction((em) => assertRunMayProceed(em, input, deps.killSwitches));
     },
 
     async completeWaitStep(input: RunContext & { stepIndex: number }): Promise<void> {
@@ -203,7 +206,7 @@ export function createRunActivities(deps: RunDependencies) {
      */
     async evaluateRunGovernance(input: RunContext & { policyFingerprint: string; executedKinds: StepKind[] }): Promise<GovernanceResult> {
       return transaction(async (em) => {
-        await assertRunMayProceed(em, input);
+        await assertRunMayProceed(em, input, deps.killSwitches);
         const { policy } = await readActivePolicy(em, input.tenantId);
         const from = await movePhase(em, input.runId, 'GOVERNANCE_CHECK');
         if (from !== undefined) await recordRunAudit(em, input, 'run.phase_changed', 'phase:GOVERNANCE_CHECK', { from, to: 'GOVERNANCE_CHECK' });

@@ -5,6 +5,7 @@ import { createAccessControl } from './access-control';
 import { buildApp } from './api/app';
 import type { Config } from './config';
 import { createOrm, migrate, type Orm } from './db/orm';
+import { killSwitchesFrom } from './gates/kill-switch-gate';
 import type { Logger } from './observability/logger';
 import { EventSink } from './observability/event-sink';
 import { createMetrics, registerActiveTenantsGauge, type Metrics } from './observability/metrics';
@@ -54,6 +55,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       metrics,
       events,
       faultInjection: config.FAULT_INJECTION,
+      killSwitches: killSwitchesFrom(config),
     });
     workerRun = worker.run().catch((error) => logger.fatal({ err: error }, 'worker stopped with an error'));
   }

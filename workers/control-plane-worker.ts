@@ -2,6 +2,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
 import { createBaselineActivities } from '../activities/baseline';
 import { createBillingActivities } from '../activities/billing';
+import { workerExecutionGates } from '../activities/execution-gates';
 import { createGateActivities } from '../activities/gates';
 import { createLifecycleActivities } from '../activities/lifecycle';
 import { createOffboardingActivities } from '../activities/offboarding';
@@ -11,6 +12,7 @@ import { createRunReconcilerActivities } from '../activities/run-reconciler';
 import { createRunStepActivities } from '../activities/run-steps';
 import type { ControlPlaneSinks } from '../src/contracts/sinks';
 import type { Orm } from '../src/db/orm';
+import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import type { EventSink } from '../src/observability/event-sink';
 import type { Metrics } from '../src/observability/metrics';
 
@@ -22,21 +24,26 @@ export interface ControlPlaneWorkerDependencies {
   metrics: Metrics;
   events: EventSink;
   faultInjection: boolean;
+  /** Environment kill switches; all off when not given. */
+  killSwitches?: KillSwitches;
   /** A prebuilt bundle (tests reuse one); otherwise the worker bundles `workflows/` at start. */
   workflowBundle?: WorkflowBundleOption;
 }
 
+const NO_KILL_SWITCHES: KillSwitches = { disableSignup: false, disableRunExecution: false, readOnlyMode: false, globalRateLimitPerMinute: 0 };
+
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'faultInjection'> & { metrics?: Metrics; client: Client }) {
+export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'faultInjection' | 'killSwitches'> & { metrics?: Metrics; client: Client }) {
+  const killSwitches = deps.killSwitches ?? NO_KILL_SWITCHES;
   return {
     ...createProvisioningActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
     ...createLifecycleActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
     ...createOffboardingActivities({ orm: deps.orm, client: deps.client, faultInjection: deps.faultInjection }),
     ...createBillingActivities({ orm: deps.orm }),
     ...createGateActivities({ orm: deps.orm }),
-    ...createRunActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
-    ...createRunStepActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
+    ...createRunActivities({ orm: deps.orm, faultInjection: deps.faultInjection, killSwitches, executionGates: workerExecutionGates(killSwitches) }),
+    ...createRunStepActivities({ orm: deps.orm, faultInjection: deps.faultInjection, killSwitches }),
     ...createRunReconcilerActivities({ orm: deps.orm, metrics: deps.metrics }),
     ...createBaselineActivities(),
   };

@@ -88,6 +88,23 @@ describe('run step activities', () => {
     expect(await runAcks(orm, context.runId)).toEqual([]);
   });
 
+  it('refuses a running step once run execution is switched off (kill switch), and applies nothing', async () => {
+    const tenant = await createActiveTenant(orm);
+    const context = await authorised(tenant.tenantId);
+    const switchedOff = createRunStepActivities({
+      orm,
+      faultInjection: false,
+      killSwitches: { disableSignup: false, disableRunExecution: true, readOnlyMode: false, globalRateLimitPerMinute: 0 },
+    });
+    await expect(switchedOff.debitCredits({ ...context, step: { kind: 'credits.debit', amount: 1 } })).rejects.toMatchObject({
+      type: 'TenantHalted',
+      message: 'halted: run execution is disabled',
+      nonRetryable: true,
+    });
+    expect(await tenantData(orm, tenant.tenantId)).toMatchObject({ ledger: [] });
+    expect(await runAcks(orm, context.runId)).toEqual([]);
+  });
+
   it('refuses a step once the policy changed since authorisation as non-retryable PolicyChanged', async () => {
     const tenant = await createActiveTenant(orm);
     const context = await authorised(tenant.tenantId);

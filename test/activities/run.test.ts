@@ -2,6 +2,7 @@ import type { Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createRunActivities } from '../../activities/run';
 import { createRunStepActivities } from '../../activities/run-steps';
+import { workerExecutionGates } from '../../activities/execution-gates';
 import type { RunCause } from '../../src/contracts/run';
 import type { Orm } from '../../src/db/orm';
 import { dropTenantTables } from '../../src/db/tenant-schema';
@@ -19,6 +20,8 @@ beforeAll(async () => {
   run = createRunActivities({ orm, faultInjection: false });
 });
 afterAll(() => orm.close(true));
+
+const NO_SWITCHES = { disableSignup: false, disableRunExecution: false, readOnlyMode: false, globalRateLimitPerMinute: 0 };
 
 const count = async (sql: string, params: unknown[]) => Number((await orm.em.fork().execute(sql, params))[0]?.count ?? 0);
 
@@ -98,6 +101,18 @@ describe('run bookkeeping activities', () => {
       reason: 'the trial has expired',
     });
     expect(seen).toEqual(['protection', 'billing']);
+  });
+
+  it("the worker's execution gates refuse a switched-off kernel and an expired plan at AUTHORIZED", async () => {
+    const switchedOff = createRunActivities({ orm, faultInjection: false, executionGates: workerExecutionGates({ ...NO_SWITCHES, disableRunExecution: true }) });
+    const gated = createRunActivities({ orm, faultInjection: false, executionGates: workerExecutionGates(NO_SWITCHES) });
+    const tenant = await createActiveTenant(orm);
+    const authorize = (activities: typeof run, stepCount: number) => activities.authorizeRun({ runId: runInput(tenant.tenantId, []).runId, tenantId: tenant.tenantId, stepCount });
+
+    await expect(authorize(switchedOff, 1)).resolves.toMatchObject({ allowed: false, gate: 'kill_switch', reason: 'run execution is disabled' });
+    await expect(authorize(gated, 3)).resolves.toMatchObject({ allowed: true });
+    await orm.em.fork().execute(`update billing_account set subscription_state = 'expired' where tenant_id = ?`, [tenant.tenantId]);
+    await expect(authorize(gated, 1)).resolves.toMatchObject({ allowed: false, gate: 'billing', reason: 'subscription is expired: the plan allows no runs' });
   });
 
   it("a compensation after the tenant's schema was dropped (offboarding) changes nothing and still acknowledges", async () => {
