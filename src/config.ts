@@ -32,6 +32,8 @@ const environmentSchema = z
       .transform((value) => value.split(',').map((role) => role.trim()))
       .pipe(z.array(z.enum(['api', 'worker'])).min(1)),
     WORKER_METRICS_PORT: port(9464),
+    /** Reverse proxies in front of the API: per-IP limits key on the address they forward, not theirs. */
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 
     DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),

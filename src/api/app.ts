@@ -35,7 +35,6 @@ export interface AppDependencies {
   access: AccessControl;
   /** Hops of reverse proxies in front of the API, so rate limits key on the client's address, not the proxy's. */
   trustProxy?: number;
-  /** The run kernel's routes, served when given (with the database that authenticates tenants). */
   /** Read by the query-only operator routes (events, watch lists). */
   orm: Orm;
   /** The run kernel's service; without it the run routes are not mounted (tests of other areas). */
@@ -52,7 +51,8 @@ const BODY_LIMIT = '16kb';
 export function buildApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', deps.trustProxy ?? false);
+  // A hop count, never `true`: trusting every X-Forwarded-For would let a client pick its own rate-limit key.
+  app.set('trust proxy', deps.trustProxy ?? 0);
   app.use((request, response, next) => {
     const end = deps.metrics.httpDuration.startTimer();
     response.on('finish', () => {

@@ -163,6 +163,15 @@ describe('POST /api/v1/signup', () => {
     expect(limited.headers['content-type']).toMatch(/application\/problem\+json/);
   });
 
+  it('behind a trusted proxy, limits each forwarded client address on its own, never the proxy as a whole', async () => {
+    const app = api.build({ SIGNUP_RATE_LIMIT_PER_HOUR: '1' }, { trustProxy: 1 });
+    const invalid = { email: 'x' };
+    const from = (address: string) => request(app).post('/api/v1/signup').set('X-Forwarded-For', address).send(invalid);
+    expect((await from('203.0.113.7')).status).toBe(400);
+    expect((await from('203.0.113.7')).status).toBe(429);
+    expect((await from('198.51.100.9')).status).toBe(400);
+  });
+
   it('answers 404 for an unknown signup and 400 for a malformed id', async () => {
     expect((await request(api.app).get('/api/v1/signup/provision:no-such-org-here')).status).toBe(404);
     const malformed = await request(api.app).get('/api/v1/signup/tenant:Not_A_Slug');
