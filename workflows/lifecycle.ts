@@ -101,6 +101,10 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
     { key: TENANT_LIFECYCLE_STATE, value: state },
   ]);
 
+  // Unique per transition of this chain of runs (continue-as-new keeps the first run id), and never reused by a
+  // workflow started again later for the same tenant: a retried activity finds its own audit row, no one else's.
+  const transitionKey = (what: string) => `${tenantId}:${what}:${workflowInfo().firstExecutionRunId}:${transitionCount + 1}`;
+
   const refusalOf = (action: LifecycleAction, request: LifecycleRequest | undefined): Refusal | undefined => {
     const actor = request?.actor;
     if (typeof actor !== 'string' || actor.trim() === '' || actor.length > MAX_ACTOR) {
@@ -157,7 +161,7 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
       to,
       actor: request.actor,
       reason: request.reason ?? null,
-      transitionKey: `${tenantId}:lifecycle:${transitionCount + 1}`,
+      transitionKey: transitionKey('lifecycle'),
       details,
       ...(input.transitionFailures ? { injectedFailures: input.transitionFailures } : {}),
     });
@@ -246,7 +250,7 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
             workflowId: workflowInfo().workflowId,
             actor: request.actor,
             reason: request.reason ?? null,
-            transitionKey: `${tenantId}:onboarding.force_completed:${transitionCount + 1}`,
+            transitionKey: transitionKey('onboarding.force_completed'),
           });
         } catch (error) {
           throw unwrapRefusal(error);

@@ -1,4 +1,5 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import {
   forceCompleteTenantUpdate,
@@ -8,7 +9,9 @@ import {
   suspendUpdate,
   terminateTenantUpdate,
   unsuspendUpdate,
+  type LifecycleCarry,
   type LifecycleRequest,
+  type LifecycleState,
   type LifecycleView,
   type SoftDeleteRequest,
   type TenantLifecycleInput,
@@ -16,10 +19,15 @@ import {
 } from '../contracts/lifecycle';
 import { Tenant } from '../db/entities';
 import type { Orm } from '../db/orm';
-import { isLifecycleState, LifecycleRefusal, lifecycleRefusal, SYSTEM_TENANT_ID, type LifecycleAction, type Refusal } from '../domain/lifecycle';
+import { isLifecycleState, LifecycleRefusal, lifecycleRefusal, SYSTEM_TENANT_ID, type LifecycleAction, type LifecycleRefusalType, type Refusal } from '../domain/lifecycle';
 import { TENANT_ID, TENANT_LIFECYCLE_STATE } from '../temporal/search-attributes';
 import { tenantLifecycleWorkflowId } from '../temporal/workflow-ids';
 import type { tenantLifecycle } from '../../workflows/lifecycle';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const LIVE_VIEW_TIMEOUT_MS = 3_000;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const isDeadlineExceeded = (error: unknown) => (error as { code?: number })?.code === GRPC_DEADLINE_EXCEEDED || (error as { cause?: { code?: number } })?.cause?.code === GRPC_DEADLINE_EXCEEDED;
 
 export type TransitionOutcome = { kind: 'done'; answer: TransitionAnswer } | { kind: 'not_found' } | { kind: 'refused'; refusal: Refusal };
 
@@ -39,7 +47,7 @@ export interface TenantAdminView {
   /** `tenant.status` in Postgres: what every gate reads. */
   state: string;
   onboarding: { state: string | null; since: string | null };
-  /** The lifecycle workflow's own view while it runs (retention deadline, offboarding), null when there is none. */
+  /** The lifecycle workflow's own view while it runs (retention deadline, offboarding); null when none runs or it does not answer in time. */
   lifecycle: LifecycleView | null;
   history: Array<{ action: string; from: string | null; to: string | null; actor: string; reason: string | null; at: string; workflowId: string | null }>;
   createdAt: string;
@@ -59,13 +67,18 @@ export interface StalledOnboarding {
 export function createLifecycleService(deps: { client: Client; orm: Orm; taskQueue: string; retentionDays: number }) {
   const findTenant = (tenantId: string) => deps.orm.em.fork().findOne(Tenant, { id: tenantId });
 
-  /** The tenant's workflow, started here when a tenant predates it (created before lifecycles existed). */
+  /**
+   * The tenant's workflow, started here when it has none: a tenant that predates lifecycles, or one whose workflow was
+   * closed by hand. A tenant pending deletion picks up its deadline, or its started offboarding, from the audit trail.
+   */
   async function lifecycleOf(tenant: Tenant): Promise<WorkflowHandle<typeof tenantLifecycle>> {
+    const state = isLifecycleState(tenant.status) ? tenant.status : 'active';
     const input: TenantLifecycleInput = {
       tenantId: tenant.id,
       slug: tenant.slug,
-      state: isLifecycleState(tenant.status) ? tenant.status : 'active',
+      state,
       defaultRetentionDays: deps.retentionDays,
+      ...(state === 'pending_deletion' ? { carried: await pendingDeletionOf(tenant.id) } : {}),
     };
     return deps.client.workflow.start<typeof tenantLifecycle>('tenantLifecycle', {
       taskQueue: deps.taskQueue,
@@ -81,6 +94,33 @@ export function createLifecycleService(deps: { client: Client; orm: Orm; taskQue
     });
   }
 
+  /**
+   * The running workflow's own view (retention deadline, offboarding). Only a running one is asked, and not for long:
+   * a query needs a worker, and the admin view must answer from Postgres even when workers are down.
+   */
+  async function liveView(tenantId: string): Promise<LifecycleView | null> {
+    const handle = deps.client.workflow.getHandle(tenantLifecycleWorkflowId(tenantId));
+    try {
+      if ((await handle.describe()).status.name !== 'RUNNING') return null;
+      return await deps.client.connection.withDeadline(Date.now() + LIVE_VIEW_TIMEOUT_MS, () => handle.query(lifecycleStateQuery));
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError || isDeadlineExceeded(error)) return null;
+      throw error;
+    }
+  }
+
+  async function pendingDeletionOf(tenantId: string): Promise<LifecycleCarry> {
+    const [latest] = await deps.orm.em.fork().execute<Array<{ action: string; actor: string; reason: string | null; from_state: LifecycleState | null; details: { deletesAt?: string } | null }>>(
+      `select action, actor, reason, from_state, details from audit_event
+         where tenant_id = ? and action in ('lifecycle.soft_deleted', 'lifecycle.terminate_requested', 'lifecycle.force_completed')
+         order by id desc limit 1`,
+      [tenantId],
+    );
+    const offboarding = latest && latest.action !== 'lifecycle.soft_deleted' ? { trigger: 'terminate' as const, actor: latest.actor, reason: latest.reason } : null;
+    const deletesAt = latest?.details?.deletesAt ?? new Date(Date.now() + deps.retentionDays * DAY_MS).toISOString();
+    return { restoreTo: latest?.from_state ?? 'active', deletesAt: offboarding ? null : deletesAt, offboarding, transitionCount: 0, onboardingComplete: false, recent: [] };
+  }
+
   return {
     async transition(tenantId: string, action: LifecycleAction, request: LifecycleRequest | SoftDeleteRequest): Promise<TransitionOutcome> {
       const tenant = await findTenant(tenantId);
@@ -94,19 +134,21 @@ export function createLifecycleService(deps: { client: Client; orm: Orm; taskQue
         if (refusal) return { kind: 'refused', refusal };
       }
       const handle = await lifecycleOf(tenant);
-      const answer = await handle.executeUpdate(UPDATES[action], { args: [request] });
-      return { kind: 'done', answer };
+      try {
+        return { kind: 'done', answer: await handle.executeUpdate(UPDATES[action], { args: [request] }) };
+      } catch (error) {
+        // The workflow's validator (or its re-judgement after a concurrent transition) refused: nothing changed.
+        if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+          return { kind: 'refused', refusal: { type: (error.cause.type ?? LifecycleRefusal.NotAllowed) as LifecycleRefusalType, message: error.cause.message } };
+        }
+        throw error;
+      }
     },
 
     async view(tenantId: string): Promise<TenantAdminView | undefined> {
       const tenant = await findTenant(tenantId);
       if (!tenant) return undefined;
-      let lifecycle: LifecycleView | null = null;
-      try {
-        lifecycle = await deps.client.workflow.getHandle(tenantLifecycleWorkflowId(tenantId)).query(lifecycleStateQuery);
-      } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-      }
+      const lifecycle = await liveView(tenantId);
       const history = await deps.orm.em.fork().execute<
         Array<{ action: string; from_state: string | null; to_state: string | null; actor: string; reason: string | null; at: Date; correlation_id: string | null }>
       >(

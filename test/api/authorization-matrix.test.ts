@@ -6,8 +6,9 @@ import request from 'supertest';
 import { parseRequirement, type AuthRequirement } from '../../src/api/auth';
 import type { Orm } from '../../src/db/orm';
 import { operatorRolesBelow, PERMISSIONS, rolesBelow } from '../../src/domain/permissions';
-import { bearer, buildTestApp, createApiKey, expiredAccessToken, login, OPERATORS, provisionTeam, tenantWorld, type TestApp, type TestTenant } from '../support/auth';
+import { bearer, buildTestApp, createApiKey, expiredAccessToken, login, OPERATORS, provisionTeam, setTenantStatus, tenantWorld, type TestApp, type TestTenant } from '../support/auth';
 import { routeTable, type RouteEntry } from '../support/routes';
+import { createActiveTenant } from '../support/runs';
 import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
 import { waitFor } from '../support/wait';
 import type { Worker } from '@temporalio/worker';
@@ -29,8 +30,27 @@ interface Sample {
   body?: unknown;
 }
 
-/** One valid request per guarded route, aimed at the home tenant: refused only because of who sends it. */
-const SAMPLES: Record<string, () => Sample> = {
+/**
+ * Lifecycle changes are valid only from some states, and one of them (terminate) ends the tenant. Refused, they aim at
+ * the home tenant like every sample; served, each aims at a tenant of its own in a state that allows it, so serving
+ * them neither depends on their order nor takes the home tenant down under the routes that follow.
+ */
+const lifecycleSubjects: Record<string, string> = {};
+const LIFECYCLE_SUBJECT_STATES = {
+  'POST /api/v1/admin/tenants/:tenantId/suspend': 'active',
+  'POST /api/v1/admin/tenants/:tenantId/unsuspend': 'suspended',
+  'POST /api/v1/admin/tenants/:tenantId/restore': 'pending_deletion',
+  'POST /api/v1/admin/tenants/:tenantId/terminate': 'active',
+  'POST /api/v1/admin/tenants/:tenantId/force-complete': 'active',
+  'DELETE /api/v1/admin/tenants/:tenantId': 'active',
+} as const;
+const adminTenant = (tenantId?: string) => `/api/v1/admin/tenants/${tenantId ?? home.tenantId}`;
+
+/**
+ * One valid request per guarded route, aimed at the home tenant (or the lifecycle subject it is given): refused only
+ * because of who sends it.
+ */
+const SAMPLES: Record<string, (lifecycleSubject?: string) => Sample> = {
   'POST /api/v1/tenants/:tenantId/api-keys': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys`, body: { name: 'matrix', role: 'viewer' } }),
   'GET /api/v1/tenants/:tenantId/api-keys': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys` }),
   'DELETE /api/v1/tenants/:tenantId/api-keys/:keyId': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys/${homeKeyId}` }),
@@ -48,6 +68,14 @@ const SAMPLES: Record<string, () => Sample> = {
   'GET /api/v1/admin/runs/:runId/audit': () => ({ path: `/api/v1/admin/runs/${homeRuns.audit}/audit` }),
   'POST /api/v1/admin/runs/:runId/terminate': () => ({ path: `/api/v1/admin/runs/${homeRuns.terminate}/terminate`, body: { reason: 'matrix' } }),
   'POST /api/v1/admin/runs/:runId/force-complete': () => ({ path: `/api/v1/admin/runs/${homeRuns.forceComplete}/force-complete`, body: { reason: 'matrix' } }),
+  'GET /api/v1/admin/tenants/:tenantId': () => ({ path: adminTenant() }),
+  'POST /api/v1/admin/tenants/:tenantId/suspend': (subject) => ({ path: `${adminTenant(subject)}/suspend`, body: { reason: 'matrix' } }),
+  'POST /api/v1/admin/tenants/:tenantId/unsuspend': (subject) => ({ path: `${adminTenant(subject)}/unsuspend`, body: { reason: 'matrix' } }),
+  'POST /api/v1/admin/tenants/:tenantId/restore': (subject) => ({ path: `${adminTenant(subject)}/restore`, body: { reason: 'matrix' } }),
+  'POST /api/v1/admin/tenants/:tenantId/terminate': (subject) => ({ path: `${adminTenant(subject)}/terminate`, body: { reason: 'matrix' } }),
+  'POST /api/v1/admin/tenants/:tenantId/force-complete': (subject) => ({ path: `${adminTenant(subject)}/force-complete`, body: { reason: 'matrix' } }),
+  'DELETE /api/v1/admin/tenants/:tenantId': (subject) => ({ path: adminTenant(subject), body: { reason: 'matrix' } }),
+  'GET /api/v1/admin/watch/stalled-onboardings': () => ({ path: '/api/v1/admin/watch/stalled-onboardings?olderThanHours=72&limit=10' }),
 };
 
 /** Routes whose tenant is the caller's own (no :tenantId): another tenant's credential acts on its own tenant there. */
@@ -87,6 +115,12 @@ beforeAll(async () => {
   for (const purpose of Object.keys({ read: 0, approve: 0, reject: 0, audit: 0, terminate: 0, forceComplete: 0 }) as Array<keyof typeof homeRuns>) {
     const submitted = await request(subject.app).post('/api/v1/runs').set(credentials['home owner api key']!).send(WAITING_PLAN);
     homeRuns[purpose] = submitted.body.runId;
+  }
+  for (const [route, state] of Object.entries(LIFECYCLE_SUBJECT_STATES)) {
+    const { tenantId } = await createActiveTenant(orm);
+    // Test setup: the lifecycle workflow starts from the state Postgres holds.
+    if (state !== 'active') await setTenantStatus(orm, tenantId, state);
+    lifecycleSubjects[route] = tenantId;
   }
   await waitFor(async () => {
     const views = await Promise.all(Object.values(homeRuns).map((runId) => request(subject.app).get(`/api/v1/runs/${runId}`).set(credentials['home owner api key']!)));
@@ -188,7 +222,8 @@ describe('authorization matrix', () => {
           : parsed.kind === 'tenant'
             ? credentials[`home ${PERMISSIONS[parsed.permission].minimumRole} session`]!
             : {};
-      const response = await send(entry, SAMPLES[`${entry.method} ${entry.path}`]!(), header);
+      const key = `${entry.method} ${entry.path}`;
+      const response = await send(entry, SAMPLES[key]!(lifecycleSubjects[key]), header);
       if (response.status >= 400) failures.push(`${entry.method} ${entry.path}: ${response.status} ${response.body?.title ?? ''}`);
     }
     expect(failures).toEqual([]);

@@ -6,10 +6,10 @@ import { tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
 import type { tenantLifecycle } from '../../workflows/lifecycle';
 
 /** Starts a tenant's lifecycle workflow as provisioning does, for a tenant made directly by the activities. */
-export const startLifecycle = (client: Client, taskQueue: string, tenantId: string, overrides: Partial<TenantLifecycleInput> = {}) =>
+export const startLifecycle = (client: Client, taskQueue: string, tenantId: string, overrides: Partial<TenantLifecycleInput> = {}, workflowId = tenantLifecycleWorkflowId(tenantId)) =>
   client.workflow.start<typeof tenantLifecycle>('tenantLifecycle', {
     taskQueue,
-    workflowId: tenantLifecycleWorkflowId(tenantId),
+    workflowId,
     args: [{ tenantId, state: 'active', defaultRetentionDays: 30, ...overrides }],
   });
 

@@ -130,7 +130,8 @@ describe('tenantLifecycle on the dev server', () => {
   });
 
   it('never lets the system tenant be suspended, deleted or terminated', async () => {
-    const handle = await startLifecycle(temporal.client, taskQueue, SYSTEM_TENANT_ID, { slug: 'system' });
+    // Under an id of its own: the shared dev server may hold the real `tenant:<system id>` of another test file.
+    const handle = await startLifecycle(temporal.client, taskQueue, SYSTEM_TENANT_ID, { slug: 'system' }, `tenant:${SYSTEM_TENANT_ID}:${taskQueue}`);
     const world = await tenantWorld(orm, [SYSTEM_TENANT_ID]);
     expect(world.tenants).toEqual([{ id: SYSTEM_TENANT_ID, status: 'active', onboarding_state: 'complete' }]);
     for (const update of [suspendUpdate, softDeleteUpdate, terminateTenantUpdate]) {
@@ -191,6 +192,33 @@ describe('tenantLifecycle on the dev server', () => {
     expect((await handle.result()).state).toBe('terminated');
     const forced = (await lifecycleAudit(orm, tenant.tenantId)).find((row) => row.action === 'lifecycle.force_completed');
     expect(forced).toMatchObject({ actor: 'operator:ada', reason: 'legal hold lifted' });
+  });
+
+  it('a lifecycle workflow closed by hand is started again from Postgres, with its retention deadline', async () => {
+    const tenant = await createActiveTenant(orm);
+    const service = createLifecycleService({ client: temporal.client, orm, taskQueue, retentionDays: 30 });
+    const deleted = await service.transition(tenant.tenantId, 'softDelete', { ...operator('closing'), retentionDays: 10 });
+    expect(deleted).toMatchObject({ kind: 'done', answer: { to: 'pending_deletion' } });
+    const deadline = deleted.kind === 'done' ? deleted.answer.deletesAt : null;
+    await temporal.client.workflow.getHandle(tenantLifecycleWorkflowId(tenant.tenantId)).terminate('closed by hand');
+
+    const refused = await service.transition(tenant.tenantId, 'suspend', operator('not while deleting'));
+    expect(refused).toEqual({ kind: 'refused', refusal: expect.objectContaining({ type: 'TransitionNotAllowed' }) });
+    const restarted = temporal.client.workflow.getHandle(tenantLifecycleWorkflowId(tenant.tenantId));
+    expect(await restarted.query(lifecycleStateQuery)).toMatchObject({ state: 'pending_deletion', deletesAt: deadline, offboarding: null });
+    expect(await service.transition(tenant.tenantId, 'restore', operator('kept'))).toMatchObject({ kind: 'done', answer: { to: 'active' } });
+    expect((await lifecycleAudit(orm, tenant.tenantId)).map((row) => row.action)).toEqual(['lifecycle.soft_deleted', 'lifecycle.restored']);
+    await restarted.terminate('test over');
+  });
+
+  it('the admin view answers from Postgres when no worker answers the workflow', async () => {
+    const tenant = await createActiveTenant(orm);
+    const unpolled = uniqueTaskQueue('nobody-polls');
+    const handle = await startLifecycle(temporal.client, unpolled, tenant.tenantId);
+    const service = createLifecycleService({ client: temporal.client, orm, taskQueue: unpolled, retentionDays: 30 });
+    const view = await service.view(tenant.tenantId);
+    expect(view).toMatchObject({ tenantId: tenant.tenantId, state: 'active', lifecycle: null });
+    await handle.terminate('test over');
   });
 
   it('continues as new past its history bound and keeps its state, deadline and count', async () => {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { PLANS, SUBSCRIPTION_STATES } from '../../domain/tenant-status';
 
 export const tenantPathSchema = z.strictObject({
-  tenantId: z.uuid({ message: 'must be a tenant id' }),
+  // Any 8-4-4-4-12 hex id, not only RFC 9562 versions: the seeded system tenant's id has version 0.
+  tenantId: z.guid({ message: 'must be a tenant id' }),
 });
 
 export const setBillingStateRequestSchema = z.strictObject({
