@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { Orm } from '../../src/db/orm';
-import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
+import { billingTrialWorkflowId, provisioningWorkflowId, tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
 import { provisionInput } from '../support/provisioning';
 import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
 import { TENANT_ID } from '../../src/temporal/search-attributes';
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('the Temporal Web UI as the operators console', () => {
-  it('filters workflows by TenantId and shows the tenant provisioning workflow', async () => {
+  it("filters workflows by TenantId and shows the tenant's provisioning, lifecycle and trial workflows, and only those", async () => {
     const uiUrl = process.env.TEST_TEMPORAL_UI_URL;
     if (!uiUrl) throw new Error('TEST_TEMPORAL_UI_URL is unset: the global setup starts the dev server with its UI');
     const taskQueue = uniqueTaskQueue('web-ui');
@@ -48,12 +48,21 @@ describe('the Temporal Web UI as the operators console', () => {
     const page = await browser.newPage();
     const query = encodeURIComponent(`TenantId="${input.tenantId}"`);
     await page.goto(`${uiUrl}/namespaces/default/workflows?query=${query}`);
-    const row = page.getByText(provisioningWorkflowId(input.slug)).first();
-    await row.waitFor({ timeout: 30_000 });
-    await page.getByText('1 Workflow', { exact: true }).waitFor({ timeout: 10_000 });
+    for (const workflowId of [provisioningWorkflowId(input.slug), tenantLifecycleWorkflowId(input.tenantId), billingTrialWorkflowId(input.tenantId)]) {
+      await page.getByText(workflowId).first().waitFor({ timeout: 30_000 });
+    }
+    await page.getByText('3 Workflows', { exact: true }).waitFor({ timeout: 10_000 });
     // The other tenant's workflow must not match the filter.
     expect(await page.getByText(provisioningWorkflowId(otherTenant.slug)).count()).toBe(0);
+    expect(await page.getByText(tenantLifecycleWorkflowId(otherTenant.tenantId)).count()).toBe(0);
     await mkdir(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'web-ui-tenant-filter.png'), fullPage: true });
+
+    // Operators find tenants by lifecycle state: the lifecycle workflow carries TenantLifecycleState.
+    const byState = encodeURIComponent(`TenantId="${input.tenantId}" AND TenantLifecycleState="active"`);
+    await page.goto(`${uiUrl}/namespaces/default/workflows?query=${byState}`);
+    await page.getByText(tenantLifecycleWorkflowId(input.tenantId)).first().waitFor({ timeout: 30_000 });
+    await page.getByText('1 Workflow', { exact: true }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'web-ui-lifecycle-state-filter.png'), fullPage: true });
   });
 });
