@@ -26,6 +26,9 @@ async function main() {
         'provisioning-rolled-back': provisionInput({ slug: 'replay-rollback', faultPlan: { step: 'createTenantSchema', mode: 'permanent' } }),
         'provisioning-starts-lifecycle': provisionInput({ slug: 'replay-lifecycle' }),
         'provisioning-starts-trial': provisionInput({ slug: 'replay-trial' }),
+        'provisioning-local-steps-active': provisionInput({ slug: 'replay-local-active' }),
+        'provisioning-local-steps-transient-retry': provisionInput({ slug: 'replay-local-transient', faultPlan: { step: 'createOwner', mode: 'transient', failures: 1 } }),
+        'provisioning-local-steps-rolled-back': provisionInput({ slug: 'replay-local-rollback', faultPlan: { step: 'createTenantSchema', mode: 'permanent' } }),
       };
       for (const [name, input] of Object.entries(scenarios)) {
         if (existsSync(path.join(HISTORIES, `${name}.json`)) && !process.argv.includes('--force')) continue;

@@ -8,7 +8,16 @@ import { replayHistories } from '../support/histories';
 describe('replay of recorded provisioning histories', () => {
   it('replays every recorded provisioning history without nondeterminism', async () => {
     const { names, outcomes } = await replayHistories('provisioning-');
-    expect(names).toEqual(['provisioning-active', 'provisioning-rolled-back', 'provisioning-starts-lifecycle', 'provisioning-starts-trial', 'provisioning-transient-retry']);
+    expect(names).toEqual([
+      'provisioning-active',
+      'provisioning-local-steps-active',
+      'provisioning-local-steps-rolled-back',
+      'provisioning-local-steps-transient-retry',
+      'provisioning-rolled-back',
+      'provisioning-starts-lifecycle',
+      'provisioning-starts-trial',
+      'provisioning-transient-retry',
+    ]);
     expect(outcomes).toEqual(names.map((name) => [name, undefined]));
   });
 });
