@@ -75,7 +75,6 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
   let deletesAt: number | null = carried?.deletesAt ? Date.parse(carried.deletesAt) : null;
   let offboarding: OffboardingRequest | null = carried?.offboarding ?? null;
   let transitionCount = carried?.transitionCount ?? 0;
-  let onboardingComplete = carried?.onboardingComplete ?? false;
   let refusals = 0;
   const recent: TransitionRecord[] = [...(carried?.recent ?? [])];
   /** One transition at a time: a second one waits, then is judged against the state the first one left. */
@@ -91,7 +90,6 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
     state,
     deletesAt: deletesAt === null ? null : new Date(deletesAt).toISOString(),
     offboarding,
-    onboardingComplete,
     transitionCount,
     recent,
   });
@@ -255,7 +253,6 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
         } catch (error) {
           throw unwrapRefusal(error);
         }
-        onboardingComplete = true;
         record('forceComplete', from, state, request);
         return answer('forceComplete', from);
       }),
@@ -290,7 +287,6 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
             deletesAt: deletesAt === null ? null : new Date(deletesAt).toISOString(),
             offboarding,
             transitionCount,
-            onboardingComplete,
             recent,
           },
         });

@@ -32,7 +32,6 @@ export interface LifecycleCarry {
   deletesAt: string | null;
   offboarding: OffboardingRequest | null;
   transitionCount: number;
-  onboardingComplete: boolean;
   recent: TransitionRecord[];
 }
 
@@ -71,7 +70,6 @@ export interface LifecycleView {
   state: LifecycleState;
   deletesAt: string | null;
   offboarding: OffboardingRequest | null;
-  onboardingComplete: boolean;
   transitionCount: number;
   /** The latest transitions of this run of the workflow (the audit trail keeps all of them). */
   recent: TransitionRecord[];

@@ -118,7 +118,7 @@ export function createLifecycleService(deps: { client: Client; orm: Orm; taskQue
     );
     const offboarding = latest && latest.action !== 'lifecycle.soft_deleted' ? { trigger: 'terminate' as const, actor: latest.actor, reason: latest.reason } : null;
     const deletesAt = latest?.details?.deletesAt ?? new Date(Date.now() + deps.retentionDays * DAY_MS).toISOString();
-    return { restoreTo: latest?.from_state ?? 'active', deletesAt: offboarding ? null : deletesAt, offboarding, transitionCount: 0, onboardingComplete: false, recent: [] };
+    return { restoreTo: latest?.from_state ?? 'active', deletesAt: offboarding ? null : deletesAt, offboarding, transitionCount: 0, recent: [] };
   }
 
   return {

@@ -301,7 +301,7 @@ describe('admin tenant lifecycle API', () => {
     expect(await auditRows(tenantId, ['onboarding.force_completed'])).toEqual([
       { action: 'onboarding.force_completed', actor: FOUNDER_ACTOR, from_state: 'provisioned', to_state: 'complete', reason: 'onboarded on a call', correlation_id: `tenant:${tenantId}` },
     ]);
-    expect((await view(tenantId)).body).toMatchObject({ onboarding: { state: 'complete' }, lifecycle: { onboardingComplete: true } });
+    expect((await view(tenantId)).body).toMatchObject({ onboarding: { state: 'complete' } });
 
     const before = await tenantWorld(orm, [tenantId]);
     expectRefused(await change(tenantId, 'force-complete', founder, { reason: 'again' }), 'NothingToForceComplete');
