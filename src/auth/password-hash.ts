@@ -1,6 +1,6 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
-/** scrypt from Node's OpenSSL: a memory-hard KDF with no native add-on to build. Cost tuned for ~50 ms on 2 cores. */
+/** scrypt from Node's OpenSSL: a memory-hard KDF with no native add-on to build. Cost: about 125 ms of CPU per hash here (docs/performance.md). */
 const PARAMETERS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
 const KEY_LENGTH = 32;
 

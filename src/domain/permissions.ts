@@ -24,7 +24,7 @@ export interface PermissionRule {
   sessionOnly: boolean;
 }
 
-/** The written permission table (docs/security-auth.md shows the same table by role). */
+/** The written permission table (docs/security.md shows the same table by role). */
 export const PERMISSIONS = {
   'tenant:read': { minimumRole: 'viewer', access: 'read', sessionOnly: false },
   'runs:read': { minimumRole: 'viewer', access: 'read', sessionOnly: false },

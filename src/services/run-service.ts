@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -228,31 +227,3 @@ export function createRunService(deps: RunServiceDependencies) {
 }
 
 export type RunService = ReturnType<typeof createRunService>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * Offboarding's hook: asks every in-flight run of the tenant to terminate through the same graceful update an operator
- * uses (roll back, end FAILED). A run already finalising or rolling back refuses and is left to end on its own.
- */
-export async function cancelTenantRuns(
-  client: Client,
-  tenantId: string,
-  request: OperatorOverrideInput = { actor: 'system:offboarding', reason: 'the tenant is being offboarded' },
-): Promise<{ terminating: string[]; leftToFinish: string[] }> {
-  // Interpolated into a visibility query: only a well-formed uuid gets there.
-  if (!UUID.test(tenantId)) throw new RangeError(`not a tenant id: ${tenantId}`);
-  const terminating: string[] = [];
-  const leftToFinish: string[] = [];
-  const query = `WorkflowType = 'runWorkflow' AND ExecutionStatus = 'Running' AND TenantId = '${tenantId}'`;
-  for await (const execution of client.workflow.list({ query })) {
-    try {
-      await client.workflow.getHandle(execution.workflowId).executeUpdate(terminateRunUpdate, { args: [request] });
-      terminating.push(execution.workflowId);
-    } catch (error) {
-      if (!(error instanceof WorkflowUpdateFailedError) && !(error instanceof WorkflowNotFoundError)) throw error;
-      leftToFinish.push(execution.workflowId);
-    }
-  }
-  return { terminating, leftToFinish };
-}

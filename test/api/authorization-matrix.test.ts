@@ -135,7 +135,7 @@ afterAll(async () => {
   await orm.close(true);
 });
 
-/** Who must be refused by a route of this requirement, and with which status (docs/security-auth.md). */
+/** Who must be refused by a route of this requirement, and with which status (docs/security.md). */
 function refusedCredentials(requirement: AuthRequirement): Credential[] {
   const parsed = parseRequirement(requirement);
   const invalid = (name: string): Credential => ({ name, header: credentials[name]!, expected: 401 });

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Orm } from '../../src/db/orm';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
+import { startWorker, testOrm } from './stack';
 
 /** Temporal's Java time-skipping test server, installed by scripts/install-tools.sh; never the SDK's download. */
 export const TIME_SKIPPING_SERVER = path.resolve(__dirname, '../../tools/test-server/temporal-test-server');
@@ -15,4 +17,28 @@ export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvir
   });
   await registerSearchAttributes(environment.client, environment.namespace ?? 'default');
   return environment;
+}
+
+export interface TimeSkippingRig {
+  environment: TestWorkflowEnvironment;
+  orm: Orm;
+  close(): Promise<void>;
+}
+
+/** A time-skipping environment with the project's worker running on `taskQueue` and an ORM of its own. */
+export async function startTimeSkippingRig(taskQueue: string): Promise<TimeSkippingRig> {
+  const environment = await createTimeSkippingEnvironment();
+  const orm = await testOrm();
+  const worker = await startWorker({ connection: environment.nativeConnection, taskQueue, orm });
+  const workerRun = worker.run();
+  return {
+    environment,
+    orm,
+    async close() {
+      worker.shutdown();
+      await workerRun;
+      await environment.teardown();
+      await orm.close(true);
+    },
+  };
 }

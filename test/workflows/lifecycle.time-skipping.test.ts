@@ -1,33 +1,24 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { lifecycleStateQuery, restoreUpdate, softDeleteUpdate } from '../../src/contracts/lifecycle';
 import type { Orm } from '../../src/db/orm';
 import { lifecycleAudit, operator, startLifecycle, tenantRemains } from '../support/lifecycle';
 import { createActiveTenant, seedRecord, tenantData } from '../support/runs';
-import { startWorker, testOrm, uniqueTaskQueue } from '../support/stack';
-import { createTimeSkippingEnvironment } from '../support/time-skipping';
+import { uniqueTaskQueue } from '../support/stack';
+import { startTimeSkippingRig, type TimeSkippingRig } from '../support/time-skipping';
 import { waitFor } from '../support/wait';
 
 // Retention is a durable timer: on the Java time-skipping server, days pass in moments.
 let environment: TestWorkflowEnvironment;
 let orm: Orm;
-let worker: Worker;
-let workerRun: Promise<void>;
+let rig: TimeSkippingRig;
 const taskQueue = uniqueTaskQueue('lifecycle-ts');
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 beforeAll(async () => {
-  environment = await createTimeSkippingEnvironment();
-  orm = await testOrm();
-  worker = await startWorker({ connection: environment.nativeConnection, taskQueue, orm });
-  workerRun = worker.run();
+  rig = await startTimeSkippingRig(taskQueue);
+  ({ environment, orm } = rig);
 });
-afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await environment?.teardown();
-  await orm?.close(true);
-});
+afterAll(() => rig?.close());
 
 describe('tenant retention on the time-skipping server', () => {
   it('soft-delete, 30 days pass: the data is archived with a checksum, purged, and the tenant is terminated', async () => {

@@ -1,7 +1,9 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { approveRunUpdate, forceCompleteRunUpdate, runStatusQuery, terminateRunUpdate } from '../../src/contracts/run';
 import { setPolicyRule } from '../../src/db/policy-rules';
-import { cancelTenantRuns, createRunService } from '../../src/services/run-service';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createOffboardingActivities } from '../../activities/offboarding';
+import { createRunService } from '../../src/services/run-service';
 import { waitFor } from '../support/wait';
 import type { Orm } from '../../src/db/orm';
 import type { RunStep } from '../../src/domain/step-kinds';
@@ -263,8 +265,11 @@ describe('runWorkflow on the dev server', () => {
     for (const handle of handles) await waitFor(async () => (await handle.query(runStatusQuery)).steps[1]!.state === 'running');
     await waitFor(async () => (await temporal.client.workflow.count(`TenantId = '${leaving.tenantId}' AND ExecutionStatus = 'Running'`)).count === 2);
 
-    const outcome = await cancelTenantRuns(temporal.client, leaving.tenantId);
-    expect(outcome.terminating.sort()).toEqual([handles[0]!.workflowId, handles[1]!.workflowId].sort());
+    const offboarding = createOffboardingActivities({ orm, client: temporal.client, faultInjection: false });
+    const outcome = await new MockActivityEnvironment().run(() =>
+      offboarding.terminateTenantRuns({ tenantId: leaving.tenantId, workflowId: `offboard:${leaving.tenantId}`, actor: 'system:offboarding', reason: null }),
+    );
+    expect(outcome).toEqual({ terminated: 2 });
     for (const handle of handles.slice(0, 2)) {
       await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'OperatorTerminated' } });
       expect((await handle.query(runStatusQuery)).cause?.actor).toBe('system:offboarding');

@@ -1,32 +1,23 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { approveRunUpdate, rejectRunUpdate, runStatusQuery } from '../../src/contracts/run';
 import type { Orm } from '../../src/db/orm';
 import { deactivatePolicyRule, setPolicyRule } from '../../src/db/policy-rules';
-import { startWorker, testOrm, uniqueTaskQueue } from '../support/stack';
-import { createTimeSkippingEnvironment } from '../support/time-skipping';
+import { uniqueTaskQueue } from '../support/stack';
+import { startTimeSkippingRig, type TimeSkippingRig } from '../support/time-skipping';
 import { createActiveTenant, runAuditActions, runInput, runRow, seedRecord, setTenantStatus, startRun, tenantData } from '../support/runs';
 import { waitFor } from '../support/wait';
 
 // On the Java time-skipping test server: waits and approval timeouts of hours pass in moments.
 let environment: TestWorkflowEnvironment;
 let orm: Orm;
-let worker: Worker;
-let workerRun: Promise<void>;
+let rig: TimeSkippingRig;
 const taskQueue = uniqueTaskQueue('runs-ts');
 
 beforeAll(async () => {
-  environment = await createTimeSkippingEnvironment();
-  orm = await testOrm();
-  worker = await startWorker({ connection: environment.nativeConnection, taskQueue, orm });
-  workerRun = worker.run();
+  rig = await startTimeSkippingRig(taskQueue);
+  ({ environment, orm } = rig);
 });
-afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await environment?.teardown();
-  await orm?.close(true);
-});
+afterAll(() => rig?.close());
 
 describe('runWorkflow on the time-skipping server', () => {
   it('approval granted by a tenant admin: the run completes and the approver is in the audit trail', async () => {

@@ -5,7 +5,6 @@ import type { Logger } from '../../observability/logger';
 import { Problem } from '../problem';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Locals {
       authentication?: Authentication;
