@@ -36,6 +36,7 @@ import {
   lifecycleRefusal,
   lifecycleTarget,
   retentionProblem,
+  TERMINATED_EVENT,
   type LifecycleAction,
   type LifecycleState,
   type Refusal,
@@ -278,7 +279,8 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
     }
     if (historyFull()) {
       await condition(() => !busy && allHandlersFinished());
-      if (offboarding === null && !(state === 'pending_deletion' && deletesAt !== null && deletesAt <= Date.now())) {
+      // A deadline that passed while waiting is carried too: the next run's timer fires at once.
+      if (offboarding === null) {
         await continueAsNew<typeof tenantLifecycle>({
           ...input,
           state,
@@ -311,7 +313,7 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
   state = 'terminated';
   deletesAt = null;
   upsertSearchAttributes([{ key: TENANT_LIFECYCLE_STATE, value: state }]);
-  events.emit({ type: 'lifecycle.terminated', tenantId, actor: request.actor, data: { from, trigger: request.trigger } });
+  events.emit({ type: TERMINATED_EVENT, tenantId, actor: request.actor, data: { from, trigger: request.trigger } });
   metrics.lifecycleTransition(from, state);
   return view();
 }

@@ -4,7 +4,6 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { LifecycleAction, LifecycleState } from '../domain/lifecycle';
-import type { OnboardingState } from '../domain/tenant-status';
 
 export type { LifecycleAction, LifecycleState } from '../domain/lifecycle';
 
@@ -139,8 +138,4 @@ export interface ApplyTransitionInput extends LifecycleStepContext {
   details?: Record<string, unknown>;
   /** Test-only, see TenantLifecycleInput.transitionFailures. */
   injectedFailures?: number;
-}
-
-export interface OnboardingSnapshot {
-  state: OnboardingState | null;
 }
