@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ProvisioningFailure, type ProvisioningFailureType, type ProvisioningStep, type StepContext } from '../src/contracts/provisioning';
+import { ProvisioningFailure, type FailedCompensation, type ProvisioningFailureType, type ProvisioningStep, type StepContext } from '../src/contracts/provisioning';
 import { recordAudit } from '../src/db/audit';
 import { BillingAccount, Tenant, TenantMembership, User } from '../src/db/entities';
 import type { Orm } from '../src/db/orm';
@@ -178,10 +178,21 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
       });
     },
 
-    /** Keeps the cause of a rolled-back signup in the audit trail after every row it made is gone. */
-    async recordProvisioningFailure(input: StepContext & { step: ProvisioningStep; type: ProvisioningFailureType; cause: string }): Promise<void> {
+    /**
+     * Keeps the cause of a rolled-back signup in the audit trail after every row it made is gone. A rollback that
+     * could not finish is recorded as an incident for operators, with each compensation that failed and why.
+     */
+    async recordProvisioningFailure(
+      input: StepContext & { step: ProvisioningStep; type: ProvisioningFailureType; cause: string; failedCompensations?: FailedCompensation[] },
+    ): Promise<void> {
       await deps.orm.em.fork().transactional(async (em) => {
         await audit(em, input, 'provisioning.failed', { reason: input.cause, details: { step: input.step, type: input.type } });
+        if (input.failedCompensations?.length) {
+          await audit(em, input, 'provisioning.rollback_incomplete', {
+            reason: 'a compensation failed for good: finish the clean-up by hand',
+            details: { failedCompensations: input.failedCompensations },
+          });
+        }
       });
     },
   };

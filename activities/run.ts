@@ -21,6 +21,7 @@ import { compensationKey, FINALIZE_RUN_KEY, GOVERNANCE_KEY, stepKey } from '../s
 import { phasesLeadingTo, type RunPhase } from '../src/domain/run-phase';
 import { evaluateGovernance, governanceWaitingMs, lifecycleGate, stepCountGate } from '../src/domain/run-policy';
 import { plannedWaitingMs, type RunPlan, type StepKind } from '../src/domain/step-kinds';
+import { storableJson, storableText } from '../src/domain/storable-text';
 import { tenantSchemaName } from '../src/domain/tenant-status';
 import { raiseTraceFault } from './run-faults';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
@@ -44,6 +45,10 @@ export interface RunDependencies {
 }
 
 const DEFAULT_STALE_GRACE_MS = 60 * 60 * 1000;
+
+// A run's plan, steps and cause as stored: storable whatever the workflow was started with (the API refuses bad text,
+// but a run started another way must still be able to close), and roomy enough never to cut a valid plan.
+const storedRunJson = (value: unknown) => JSON.stringify(storableJson(value, { maxStringLength: 16_384, maxDepth: 64 }));
 
 export interface RunClosing extends RunContext {
   workflowId: string;
@@ -84,11 +89,11 @@ export function createRunActivities(deps: RunDependencies) {
         closing.tenantId,
         closing.workflowId,
         phase,
-        JSON.stringify(closing.plan),
-        JSON.stringify(closing.steps),
+        storedRunJson(closing.plan),
+        storedRunJson(closing.steps),
         phase === 'COMPLETED' ? 'completed' : 'failed',
-        cause === null ? null : JSON.stringify(cause),
-        override === null ? null : JSON.stringify(override),
+        cause === null ? null : storedRunJson(cause),
+        override === null ? null : storedRunJson(override),
         closing.degraded,
         closing.submittedBy,
       ],
@@ -109,7 +114,7 @@ export function createRunActivities(deps: RunDependencies) {
             input.runId,
             input.tenantId,
             input.workflowId,
-            JSON.stringify(input.plan),
+            storedRunJson(input.plan),
             JSON.stringify(input.plan.steps.map((step, index) => ({ index, kind: step.kind, state: 'pending' }))),
             input.submittedBy,
             deadline,
@@ -253,7 +258,7 @@ export function createRunActivities(deps: RunDependencies) {
         await closeRun(em, input, 'FAILED', input.cause, null);
         await em.execute(
           `insert into run_incident (run_id, tenant_id, failure_type, cause, created_at) values (?, ?, ?, ?::jsonb, now()) on conflict (run_id) do nothing`,
-          [input.runId, input.tenantId, input.cause.type, JSON.stringify(input.cause)],
+          [input.runId, input.tenantId, storableText(input.cause.type, 200), storedRunJson(input.cause)],
         );
         await recordRunAudit(em, input, 'run.failed', 'closed', { to: 'FAILED', reason: input.cause.message, details: { cause: input.cause } });
       });

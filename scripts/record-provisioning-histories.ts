@@ -8,7 +8,11 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import type { ProvisionTenantInput } from '../src/contracts/provisioning';
 import { provisioningWorkflowId } from '../src/temporal/workflow-ids';
+import { createControlPlaneWorker } from '../workers/control-plane-worker';
+import { removeOwnerViolatesAConstraint } from '../test/support/compensation-faults';
 import { provisionInput } from '../test/support/provisioning';
 import { startBenchStack } from '../bench/stack';
 
@@ -31,15 +35,39 @@ async function main() {
         'provisioning-local-steps-rolled-back': provisionInput({ slug: 'replay-local-rollback', faultPlan: { step: 'createTenantSchema', mode: 'permanent' } }),
       };
       for (const [name, input] of Object.entries(scenarios)) {
-        if (existsSync(path.join(HISTORIES, `${name}.json`)) && !process.argv.includes('--force')) continue;
-        const handle = await client.workflow.start('provisionTenant', { taskQueue: TASK_QUEUE, workflowId: provisioningWorkflowId(input.slug), args: [input] });
-        await handle.result().catch(() => undefined);
-        await writeFile(path.join(HISTORIES, `${name}.json`), JSON.stringify(await handle.fetchHistory(), null, 1));
-        console.log(`recorded ${name}`);
+        await record(name, input, TASK_QUEUE);
       }
+    }
+    {
+      // A compensation that fails for good (patched 'rollback-continues-past-failures'): a worker whose removeOwner
+      // fails as Postgres does on a constraint, on a task queue of its own.
+      const faultyQueue = `${TASK_QUEUE}-faulty-compensation`;
+      const connection = await NativeConnection.connect({ address: stack.config.TEMPORAL_ADDRESS });
+      const worker = await createControlPlaneWorker({
+        connection,
+        namespace: stack.config.TEMPORAL_NAMESPACE,
+        taskQueue: faultyQueue,
+        orm: stack.controlPlane.orm,
+        metrics: stack.controlPlane.metrics,
+        events: stack.controlPlane.events,
+        faultInjection: true,
+        activityInterceptors: [removeOwnerViolatesAConstraint],
+      });
+      await worker.runUntil(
+        record('provisioning-rollback-incomplete', provisionInput({ slug: 'replay-rollback-incomplete', faultPlan: { step: 'createTenantSchema', mode: 'permanent' } }), faultyQueue),
+      );
+      await connection.close();
     }
   } finally {
     await stack.stop();
+  }
+
+  async function record(name: string, input: ProvisionTenantInput, taskQueue: string) {
+    if (existsSync(path.join(HISTORIES, `${name}.json`)) && !process.argv.includes('--force')) return;
+    const handle = await client.workflow.start('provisionTenant', { taskQueue, workflowId: provisioningWorkflowId(input.slug), args: [input] });
+    await handle.result().catch(() => undefined);
+    await writeFile(path.join(HISTORIES, `${name}.json`), JSON.stringify(await handle.fetchHistory(), null, 1));
+    console.log(`recorded ${name}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
 import { createBaselineActivities } from '../activities/baseline';
 import { createBillingActivities } from '../activities/billing';
 import { workerExecutionGates } from '../activities/execution-gates';
@@ -15,6 +15,7 @@ import type { Orm } from '../src/db/orm';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import type { EventSink } from '../src/observability/event-sink';
 import type { Metrics } from '../src/observability/metrics';
+import { databaseFailureInterceptor } from './database-failure-interceptor';
 
 export interface ControlPlaneWorkerDependencies {
   connection: NativeConnection;
@@ -28,6 +29,8 @@ export interface ControlPlaneWorkerDependencies {
   killSwitches?: KillSwitches;
   /** A prebuilt bundle (tests reuse one); otherwise the worker bundles `workflows/` at start. */
   workflowBundle?: WorkflowBundleOption;
+  /** Test workers add fault injection here; they run inside the product's own interceptors. */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 const NO_KILL_SWITCHES: KillSwitches = { disableSignup: false, disableRunExecution: false, readOnlyMode: false, globalRateLimitPerMinute: 0 };
@@ -90,5 +93,6 @@ export function createControlPlaneWorker(deps: ControlPlaneWorkerDependencies): 
     // Offboarding reaches the tenant's runs through Temporal: a client on the worker's own connection.
     activities: controlPlaneActivities({ ...deps, client: new Client({ connection: deps.connection, namespace: deps.namespace }) }),
     sinks: observabilitySinks(deps.metrics, deps.events),
+    interceptors: { activity: [databaseFailureInterceptor, ...(deps.activityInterceptors ?? [])] },
   });
 }

@@ -16,8 +16,10 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ProvisioningActivities } from '../activities/provisioning';
 import type { ControlPlaneSinks } from '../src/contracts/sinks';
 import {
+  ProvisioningFailure,
   PROVISIONING_STEPS,
   provisioningProgressQuery,
+  type FailedCompensation,
   type ProvisioningProgress,
   type ProvisioningStep,
   type ProvisionTenantInput,
@@ -27,6 +29,7 @@ import {
 } from '../src/contracts/provisioning';
 import { PROVISIONING_FAILURE_MESSAGES, provisioningFailureType } from '../src/domain/provisioning-messages';
 import { DEFAULT_RETENTION_DAYS } from '../src/domain/lifecycle';
+import { storableText } from '../src/domain/storable-text';
 import { PROVISIONING_STEP, TENANT_ID, TENANT_LIFECYCLE_STATE } from '../src/temporal/search-attributes';
 import { tenantLifecycleWorkflowId } from '../src/temporal/workflow-ids';
 import { startBillingTrialChild } from './billing';
@@ -80,7 +83,7 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
     }
   };
 
-  const undo: Array<{ name: ProvisioningStep; run: () => Promise<void> }> = [];
+  const undo: UndoStep[] = [];
   // The compensation is registered before its step runs: a step can commit and still fail to report, and its
   // compensation is safe to call for a step that never ran.
   const runStep = async (name: ProvisioningStep, act: () => Promise<void>, inverse: () => Promise<void>) => {
@@ -115,16 +118,23 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
     const type = provisioningFailureType(failureTypeOf(error));
     progress.failure = { step: failedStep, type, message: PROVISIONING_FAILURE_MESSAGES[type] };
     progress.outcome = 'rolling_back';
-    await CancellationScope.nonCancellable(async () => {
-      for (const step of undo) {
-        mark(step.name, 'compensating');
-        await step.run();
-        mark(step.name, 'compensated');
-      }
-      await compensate.recordProvisioningFailure({ ...context, step: failedStep, type, cause: causeOf(error) });
+    const failedCompensations = await CancellationScope.nonCancellable(async () => {
+      const failed = await rollBack(undo, mark);
+      await compensate.recordProvisioningFailure({ ...context, step: failedStep, type, cause: causeOf(error), failedCompensations: failed });
+      return failed;
     });
-    progress.outcome = 'failed';
     progress.currentStep = null;
+    if (failedCompensations.length > 0) {
+      // Ended, not stuck: the name is released (releaseTenant runs last and only needs the id), the incident is in the
+      // audit trail, and provisions_total{outcome="rollback_failed"} raises the alert.
+      progress.outcome = 'rollback_failed';
+      const incomplete = ProvisioningFailure.RollbackIncomplete;
+      progress.failure = { step: failedStep, type: incomplete, message: PROVISIONING_FAILURE_MESSAGES[incomplete] };
+      events.emit({ type: 'provisioning.rollback_failed', tenantId: input.tenantId, data: { slug: input.slug, failedCompensations } });
+      metrics.provisioningFinished('rollback_failed', secondsSinceStart());
+      throw ApplicationFailure.create({ type: incomplete, message: PROVISIONING_FAILURE_MESSAGES[incomplete], nonRetryable: true });
+    }
+    progress.outcome = 'failed';
     metrics.provisioningFinished('failed', secondsSinceStart());
     throw ApplicationFailure.create({ type, message: PROVISIONING_FAILURE_MESSAGES[type], nonRetryable: true });
   }
@@ -142,6 +152,29 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
   progress.currentStep = null;
   metrics.provisioningFinished('active', secondsSinceStart());
   return { tenantId: input.tenantId, slug: input.slug, status: 'active' };
+}
+
+type UndoStep = { name: ProvisioningStep; run: () => Promise<void> };
+
+/**
+ * Runs every compensation, newest first. Transient faults are retried without limit by the activity options; a
+ * compensation that fails for good (a non-retryable failure) is recorded and the rest still run, so the saga always
+ * ends. Sagas that rolled back before this patch replay as they ran: none of their compensations failed.
+ */
+async function rollBack(undo: UndoStep[], mark: (name: ProvisioningStep, state: StepState) => void): Promise<FailedCompensation[]> {
+  const failed: FailedCompensation[] = [];
+  for (const step of undo) {
+    mark(step.name, 'compensating');
+    try {
+      await step.run();
+      mark(step.name, 'compensated');
+    } catch (error) {
+      if (!patched('rollback-continues-past-failures')) throw error;
+      mark(step.name, 'compensation_failed');
+      failed.push({ step: step.name, cause: causeOf(error) });
+    }
+  }
+  return failed;
 }
 
 /** The tenant is active: its lifecycle workflow takes over from here, and outlives this saga. */
@@ -174,7 +207,10 @@ function failureTypeOf(error: unknown): string | undefined {
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
+/** The failure's own message, cut to a size an audit row and a workflow's history can always carry. */
 function causeOf(error: unknown): string {
   const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
+  return storableText(cause instanceof Error ? cause.message : String(cause), CAUSE_LIMIT);
 }
+
+const CAUSE_LIMIT = 1000;

@@ -20,6 +20,7 @@ export const ProvisioningFailure = {
   EmailRegistered: 'EmailRegistered',
   InjectedFault: 'InjectedFault',
   Internal: 'Internal',
+  RollbackIncomplete: 'RollbackIncomplete',
 } as const;
 export type ProvisioningFailureType = (typeof ProvisioningFailure)[keyof typeof ProvisioningFailure];
 
@@ -50,8 +51,9 @@ export interface ProvisionTenantResult {
   status: 'active';
 }
 
-export type StepState = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated';
-export type ProvisioningOutcome = 'running' | 'rolling_back' | 'active' | 'failed';
+export type StepState = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated' | 'compensation_failed';
+/** `rollback_failed`: a compensation failed for good; the saga ended, left an incident, and needs an operator. */
+export type ProvisioningOutcome = 'running' | 'rolling_back' | 'active' | 'failed' | 'rollback_failed';
 
 export interface ProvisioningProgress {
   tenantId: string;
@@ -61,6 +63,12 @@ export interface ProvisioningProgress {
   currentStep: ProvisioningStep | null;
   steps: Array<{ name: ProvisioningStep; state: StepState }>;
   failure?: { step: ProvisioningStep; type: ProvisioningFailureType; message: string };
+}
+
+/** A compensation that failed non-retryably: the rollback went on without it and an operator must finish it. */
+export interface FailedCompensation {
+  step: ProvisioningStep;
+  cause: string;
 }
 
 export const provisioningProgressQuery = defineQuery<ProvisioningProgress>('provisioningProgress');

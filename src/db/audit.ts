@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { storableJson, storableText } from '../domain/storable-text';
 import { AuditEvent } from './entities';
 
 export interface AuditEntry {
@@ -16,11 +17,19 @@ export interface AuditEntry {
   details?: Record<string, unknown> | null;
 }
 
-/** Appends an audit event inside the caller's transaction; a repeat with the same idempotency key is ignored. */
+const REASON_LIMIT = 2000;
+
+/**
+ * Appends an audit event inside the caller's transaction; a repeat with the same idempotency key is ignored. Reasons
+ * and details often carry someone else's text (an operator's words, an error message): made storable first, so the
+ * audit write of a rollback can never fail on what it records.
+ */
 export async function recordAudit(em: EntityManager, entry: AuditEntry): Promise<void> {
+  const reason = entry.reason == null ? entry.reason : storableText(entry.reason, REASON_LIMIT);
+  const details = entry.details == null ? entry.details : (storableJson(entry.details) as Record<string, unknown>);
   await em
     .createQueryBuilder(AuditEvent)
-    .insert({ ...entry, at: new Date() })
+    .insert({ ...entry, reason, details, at: new Date() })
     .onConflict('idempotency_key')
     .ignore()
     .execute();

@@ -1,8 +1,12 @@
 import type { EventStore } from '../observability/event-sink';
+import { storableJson, storableText } from '../domain/storable-text';
 import { DomainEventRecord } from './entities';
 import type { Orm } from './orm';
 
-/** Writes a batch of events in one INSERT on its own connection, outside any business transaction. */
+/**
+ * Writes a batch of events in one INSERT on its own connection, outside any business transaction. Text is made storable
+ * first: one event Postgres refuses would drop its whole batch.
+ */
 export function postgresEventStore(orm: Orm): EventStore {
   return {
     async append(events) {
@@ -16,8 +20,8 @@ export function postgresEventStore(orm: Orm): EventStore {
             tenantId: event.tenantId ?? null,
             runId: event.runId ?? null,
             workflowId: event.workflowId ?? null,
-            actor: event.actor ?? null,
-            data: event.data ?? null,
+            actor: event.actor == null ? null : storableText(event.actor, 200),
+            data: event.data == null ? null : storableJson(event.data),
             at: event.at,
           })),
         )

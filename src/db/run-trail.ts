@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RunContext } from '../contracts/run';
 import type { ExpectationKind } from '../domain/run-audit';
+import { storableText } from '../domain/storable-text';
 import { recordAudit } from './audit';
 
 /** Declares what a run will do; declaring again changes nothing. */
@@ -24,7 +25,7 @@ export async function waiveUnmetExpectations(em: EntityManager, runId: string, r
     `update run_expectation e set waived_reason = ?
        where e.run_id = ? and e.kind in (?) and e.waived_reason is null
          and not exists (select 1 from run_ack a where a.run_id = e.run_id and a.key = e.key)`,
-    [reason, runId, kinds],
+    [storableText(reason, 2000), runId, kinds],
   );
 }
 

@@ -6,6 +6,7 @@ export const PROVISIONING_FAILURE_MESSAGES: Record<ProvisioningFailureType, stri
   [ProvisioningFailure.EmailRegistered]: 'An account with this email already exists. Sign in instead.',
   [ProvisioningFailure.InjectedFault]: 'Setup failed on our side and was undone. Try again later.',
   [ProvisioningFailure.Internal]: 'Setup failed on our side and was undone. Try again later.',
+  [ProvisioningFailure.RollbackIncomplete]: 'Setup failed on our side; our operators have been alerted and will finish cleaning up.',
 };
 
 export function provisioningFailureType(type: string | undefined): ProvisioningFailureType {

@@ -13,6 +13,8 @@ export const isEffectStepKind = (kind: StepKind): kind is EffectStepKind => (EFF
 /** A hard ceiling for every tenant; a tenant's own max_steps policy rule can only lower it. */
 export const PLAN_MAX_STEPS = 20;
 export const RECORD_VALUE_MAX_BYTES = 8 * 1024;
+/** Deep enough for any real document, shallow enough that nothing downstream recurses into trouble. */
+export const RECORD_VALUE_MAX_DEPTH = 32;
 export const CREDIT_AMOUNT_MAX = 1_000_000;
 export const WAIT_MAX_MS = 7 * 86_400_000;
 export const APPROVAL_TIMEOUT_MAX_MS = 30 * 86_400_000;

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { durationMs, isDuration } from './duration';
+import { jsonValue, text } from './storable-schemas';
 import {
   APPROVAL_TIMEOUT_MAX_MS,
   CREDIT_AMOUNT_MAX,
   DEFAULT_APPROVAL_TIMEOUT,
   PLAN_MAX_STEPS,
   RECORD_VALUE_MAX_BYTES,
+  RECORD_VALUE_MAX_DEPTH,
   STEP_KINDS,
   WAIT_MAX_MS,
   type EffectStepKind,
@@ -23,6 +25,7 @@ export {
   EFFECT_STEP_KINDS,
   PLAN_MAX_STEPS,
   RECORD_VALUE_MAX_BYTES,
+  RECORD_VALUE_MAX_DEPTH,
   STEP_KINDS,
   WAIT_MAX_MS,
   WORKFLOW_STEP_KINDS,
@@ -30,22 +33,18 @@ export {
   type StepKind,
 } from './step-catalog';
 
-const recordKey = z
-  .string()
+const recordKey = text()
   .min(1, { message: 'is required' })
   .max(200)
   .regex(/^[A-Za-z0-9._:/-]+$/, { message: 'may contain only letters, digits and . _ : / -' });
 
-const recordValue = z.json().refine((value) => JSON.stringify(value).length <= RECORD_VALUE_MAX_BYTES, {
-  message: `must serialise to at most ${RECORD_VALUE_MAX_BYTES} bytes`,
-});
+const recordValue = jsonValue({ maxDepth: RECORD_VALUE_MAX_DEPTH, maxBytes: RECORD_VALUE_MAX_BYTES });
 
 const creditAmount = z.number().int({ message: 'must be a whole number of credits' }).min(1).max(CREDIT_AMOUNT_MAX);
-const ledgerReason = z.string().trim().min(1).max(200).optional();
+const ledgerReason = text().trim().min(1).max(200).optional();
 
 const boundedDuration = (maxMs: number) =>
-  z
-    .string()
+  text()
     .refine(isDuration, { message: 'must be a whole number and a unit: 30s, 15m, 2h or 7d' })
     .refine((value) => !isDuration(value) || durationMs(value) <= maxMs, { message: `must be at most ${maxMs / 86_400_000} days` });
 
@@ -56,7 +55,7 @@ export const creditsRefundStepSchema = z.strictObject({ kind: z.literal('credits
 export const waitStepSchema = z.strictObject({ kind: z.literal('wait'), duration: boundedDuration(WAIT_MAX_MS) });
 export const approvalStepSchema = z.strictObject({
   kind: z.literal('approval'),
-  reason: z.string().trim().min(1).max(500).optional(),
+  reason: text().trim().min(1).max(500).optional(),
   timeout: boundedDuration(APPROVAL_TIMEOUT_MAX_MS).optional(),
 });
 
@@ -67,7 +66,7 @@ export const runStepSchema = z.discriminatedUnion(
 );
 
 export const runPlanSchema = z.strictObject({
-  description: z.string().trim().min(1).max(200).optional(),
+  description: text().trim().min(1).max(200).optional(),
   steps: z
     .array(runStepSchema)
     .min(1, { message: 'must hold at least one step' })

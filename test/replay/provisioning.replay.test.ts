@@ -13,6 +13,7 @@ describe('replay of recorded provisioning histories', () => {
       'provisioning-local-steps-active',
       'provisioning-local-steps-rolled-back',
       'provisioning-local-steps-transient-retry',
+      'provisioning-rollback-incomplete',
       'provisioning-rolled-back',
       'provisioning-starts-lifecycle',
       'provisioning-starts-trial',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type ActivityInterceptorsFactory, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config';
 import { createOrm, type Orm } from '../../src/db/orm';
 import { postgresEventStore } from '../../src/db/event-store';
@@ -88,6 +88,8 @@ export async function startWorker(options: {
   events?: EventSink;
   /** A bundle of other workflows (test fixtures); the project's own otherwise. */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Test-only fault injection, inside the product's own activity interceptors. */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }) {
   const metrics = options.metrics ?? createMetrics();
   return createControlPlaneWorker({
@@ -99,6 +101,7 @@ export async function startWorker(options: {
     events: options.events ?? new EventSink({ store: postgresEventStore(options.orm), logger: createLogger('silent'), metrics }),
     faultInjection: options.faultInjection ?? true,
     workflowBundle: options.workflowBundle ?? (await workflowBundle()),
+    activityInterceptors: options.activityInterceptors,
   });
 }
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { text } from '../../domain/storable-schemas';
 import { MEMBERSHIP_ROLES } from '../../domain/tenant-status';
 
 export const createApiKeyRequestSchema = z.strictObject({
-  name: z
-    .string()
+  name: text()
     .trim()
     .min(1, { message: 'is required' })
     .max(100)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../../domain/storable-schemas';
 import { PLANS, SUBSCRIPTION_STATES } from '../../domain/tenant-status';
 
 export const tenantPathSchema = z.strictObject({
@@ -10,5 +11,5 @@ export const setBillingStateRequestSchema = z.strictObject({
   subscriptionState: z.enum(SUBSCRIPTION_STATES, { message: `must be one of ${SUBSCRIPTION_STATES.join(', ')}` }),
   plan: z.enum(PLANS, { message: `must be one of ${PLANS.join(', ')}` }).optional(),
   /** Why, in the operator's words: it goes into the audit trail. */
-  reason: z.string().trim().min(1, { message: 'is required' }).max(500),
+  reason: text().trim().min(1, { message: 'is required' }).max(500),
 });

@@ -1,15 +1,19 @@
 import { z } from 'zod';
+import { text } from '../../domain/storable-schemas';
+
+// Event ids are Postgres bigints: a cursor naming one outside 1..2^63-1 could only fail in the query.
+const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
+const isEventId = (value: string) => /^[1-9]\d{0,18}$/.test(value) && BigInt(value) <= MAX_EVENT_ID;
 
 /** Opaque to clients: the position after which the next page starts. */
 export const encodeCursor = (beforeId: string) => Buffer.from(JSON.stringify({ beforeId })).toString('base64url');
 
-const cursorSchema = z
-  .string()
+const cursorSchema = text()
   .max(200)
   .transform((value, ctx) => {
     try {
       const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { beforeId?: unknown };
-      if (typeof parsed.beforeId === 'string' && /^\d{1,19}$/.test(parsed.beforeId)) return parsed.beforeId;
+      if (typeof parsed.beforeId === 'string' && isEventId(parsed.beforeId)) return parsed.beforeId;
     } catch {
       // Falls through to the issue below.
     }
@@ -19,9 +23,8 @@ const cursorSchema = z
 
 export const eventQuerySchema = z.strictObject({
   tenantId: z.uuid().optional(),
-  runId: z.string().min(1).max(100).optional(),
-  type: z
-    .string()
+  runId: text().min(1).max(100).optional(),
+  type: text()
     .regex(/^[a-z_]+(\.[a-z_]+)*(\.\*)?$/, { message: 'must be an event type such as tenant.suspended, or a prefix such as lifecycle.*' })
     .optional(),
   from: z.iso.datetime({ offset: true }).optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../../domain/storable-schemas';
 
 export { runPlanSchema } from '../../domain/step-kinds';
 
@@ -6,8 +7,7 @@ export const runParamsSchema = z.strictObject({ runId: z.uuid({ message: 'must b
 
 /** Optional: a retried POST with the same key lands on the same run instead of starting another. */
 export const idempotencyKeyHeaderSchema = z.object({
-  'idempotency-key': z
-    .string()
+  'idempotency-key': text()
     .min(1)
     .max(200)
     .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' })
@@ -16,10 +16,10 @@ export const idempotencyKeyHeaderSchema = z.object({
 
 export const approvalRequestSchema = z.strictObject({
   /** The approval the caller saw (`step:<n>` or `governance`); refused if the run now waits for another. */
-  approvalKey: z.string().regex(/^(step:\d{1,2}|governance)$/, { message: 'must be step:<index> or governance' }).optional(),
-  note: z.string().trim().min(1).max(500).optional(),
+  approvalKey: text().regex(/^(step:\d{1,2}|governance)$/, { message: 'must be step:<index> or governance' }).optional(),
+  note: text().trim().min(1).max(500).optional(),
 });
 
 export const operatorOverrideSchema = z.strictObject({
-  reason: z.string().trim().min(1, { message: 'is required' }).max(500),
+  reason: text().trim().min(1, { message: 'is required' }).max(500),
 });

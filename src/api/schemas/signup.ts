@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../../domain/storable-schemas';
 import { PROVISIONING_STEPS } from '../../contracts/provisioning';
 import { passwordProblems, PASSWORD_MAX_LENGTH } from '../../domain/password-policy';
 import { slugify, slugProblem } from '../../domain/slug';
@@ -8,8 +9,8 @@ import { PROVISIONING_WORKFLOW_ID_PATTERN } from '../../temporal/workflow-ids';
 export const signupRequestSchema = z
   .strictObject({
     email: z.email({ message: 'must be a valid email address' }).max(320).transform((email) => email.toLowerCase()),
-    password: z.string().min(1, { message: 'is required' }).max(PASSWORD_MAX_LENGTH),
-    orgName: z.string().trim().min(1, { message: 'is required' }).max(200),
+    password: text().min(1, { message: 'is required' }).max(PASSWORD_MAX_LENGTH),
+    orgName: text().trim().min(1, { message: 'is required' }).max(200),
   })
   .superRefine((body, ctx) => {
     for (const message of passwordProblems(body.password, body.email)) {
@@ -30,24 +31,23 @@ export const signupAcceptedSchema = z.object({
 });
 
 export const signupStatusParamsSchema = z.strictObject({
-  workflowId: z.string().regex(PROVISIONING_WORKFLOW_ID_PATTERN, { message: 'must look like provision:<slug>' }),
+  workflowId: text().regex(PROVISIONING_WORKFLOW_ID_PATTERN, { message: 'must look like provision:<slug>' }),
 });
 
-const stepStateSchema = z.enum(['pending', 'running', 'completed', 'failed', 'compensating', 'compensated']);
+const stepStateSchema = z.enum(['pending', 'running', 'completed', 'failed', 'compensating', 'compensated', 'compensation_failed']);
 
 export const signupStatusSchema = z.object({
   workflowId: z.string(),
   tenantId: z.uuid(),
   slug: z.string(),
-  outcome: z.enum(['running', 'rolling_back', 'active', 'failed']),
+  outcome: z.enum(['running', 'rolling_back', 'active', 'failed', 'rollback_failed']),
   currentStep: z.enum(PROVISIONING_STEPS).nullable(),
   steps: z.array(z.object({ name: z.enum(PROVISIONING_STEPS), state: stepStateSchema })),
   failure: z.object({ step: z.enum(PROVISIONING_STEPS), type: z.string(), message: z.string() }).optional(),
 });
 
 /** `x-fault-injection: <step>:<permanent|transient>[:<failures>]`, honoured only when FAULT_INJECTION is on. */
-export const faultInjectionHeaderSchema = z
-  .string()
+export const faultInjectionHeaderSchema = text()
   .regex(/^[a-zA-Z]+:(permanent|transient)(:\d{1,2})?$/, { message: 'must be <step>:<permanent|transient>[:<failures>]' })
   .transform((value) => {
     const [step, mode, failures] = value.split(':');

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { text } from '../../domain/storable-schemas';
 import { MAX_RETENTION_DAYS } from '../../domain/lifecycle';
 
 export { tenantPathSchema } from './billing-state';
 
 /** Why, in the operator's words: it goes into the audit trail and the workflow's history. */
-const reason = z.string().trim().min(1, { message: 'is required' }).max(500);
+const reason = text().trim().min(1, { message: 'is required' }).max(500);
 
 export const lifecycleChangeSchema = z.strictObject({ reason });
 
