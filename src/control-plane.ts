@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createAccessControl } from './access-control';
 import { buildApp } from './api/app';
+import { answerClientErrorsWithProblems } from './api/client-errors';
 import type { Config } from './config';
 import { createOrm, migrate, type Orm } from './db/orm';
 import { killSwitchesFrom } from './gates/kill-switch-gate';
@@ -16,6 +17,7 @@ import { createRunService } from './services/run-service';
 import { createSignupService } from './services/signup-service';
 import { connectClient, connectWorker } from './temporal/connection';
 import { temporalWorkerMetrics } from './observability/temporal-runtime';
+import { startWorkerHeartbeat, type WorkerHeartbeat } from './observability/worker-heartbeat';
 import { createControlPlaneWorker } from '../workers/control-plane-worker';
 
 export interface RunningControlPlane {
@@ -45,6 +47,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
   let workerConnection: NativeConnection | undefined;
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
+  let heartbeat: WorkerHeartbeat | undefined;
   if (config.PROCESS_ROLES.includes('worker')) {
     workerConnection = await connectWorker(config);
     worker = await createControlPlaneWorker({
@@ -58,9 +61,17 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       killSwitches: killSwitchesFrom(config),
     });
     workerRun = worker.run().catch((error) => logger.fatal({ err: error }, 'worker stopped with an error'));
+    // API-only processes judge readiness by this row: Temporal lists a dead worker's poller for minutes.
+    heartbeat = await startWorkerHeartbeat({
+      orm,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workerIdentity: worker.options.identity,
+      isRunning: () => worker?.getState() === 'RUNNING',
+      logger,
+    });
   }
 
-  const readiness = readinessChecks({ orm, client, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, worker });
+  const readiness = readinessChecks({ orm, client, taskQueue: config.TEMPORAL_TASK_QUEUE, worker });
 
   let server: Server | undefined;
   let url: string | undefined;
@@ -83,6 +94,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
     });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.API_PORT, config.API_HOST, (error?: Error) => (error ? reject(error) : resolve(listening)));
+      answerClientErrorsWithProblems(listening);
     });
     url = `http://${config.API_HOST}:${config.API_PORT}`;
   }
@@ -98,6 +110,8 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
     async stop() {
       // Stop taking requests, let in-flight activities finish, then release connections.
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      // Before the worker drains: other processes' /readyz stop counting it now, not 30 s from now.
+      await heartbeat?.stop();
       if (worker) {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerRun;

@@ -2,12 +2,14 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { ReadinessCheck } from './api/routes/health';
 import type { Orm } from './db/orm';
+import { hasFreshWorkerHeartbeat, WORKER_HEARTBEAT_FRESH_SECONDS } from './observability/worker-heartbeat';
 
 /**
- * What /readyz asks: can we reach Postgres, can we reach Temporal, and is a worker polling our task queue (this
- * process's own worker when it runs one, otherwise any poller Temporal has seen recently).
+ * What /readyz asks: can we reach Postgres, can we reach Temporal, and is a worker alive for our task queue (this
+ * process's own worker when it runs one, otherwise any worker whose heartbeat row is fresh). Temporal's poller list
+ * is not asked: it keeps a dead worker listed for about 5 minutes.
  */
-export function readinessChecks(deps: { orm: Orm; client: Client; namespace: string; taskQueue: string; worker?: Worker }): Record<string, ReadinessCheck> {
+export function readinessChecks(deps: { orm: Orm; client: Client; taskQueue: string; worker?: Worker }): Record<string, ReadinessCheck> {
   return {
     database: async () => {
       await deps.orm.em.fork().execute('select 1');
@@ -20,8 +22,9 @@ export function readinessChecks(deps: { orm: Orm; client: Client; namespace: str
         if (deps.worker.getState() !== 'RUNNING') throw new Error(`worker is ${deps.worker.getState()}`);
         return;
       }
-      const queue = await deps.client.workflowService.describeTaskQueue({ namespace: deps.namespace, taskQueue: { name: deps.taskQueue } });
-      if ((queue.pollers ?? []).length === 0) throw new Error('no worker is polling the task queue');
+      if (!(await hasFreshWorkerHeartbeat(deps.orm, deps.taskQueue))) {
+        throw new Error(`no worker of the task queue has sent a heartbeat in the last ${WORKER_HEARTBEAT_FRESH_SECONDS} s`);
+      }
     },
   };
 }

@@ -28,7 +28,7 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, route: Rout
     method: 'get',
     path: '/readyz',
     auth: 'public',
-    docs: { summary: 'Postgres, Temporal and a polling worker all answer; 503 problem+json naming what fails', tags: ['health'] },
+    docs: { summary: 'Postgres, Temporal and a live worker (its heartbeat within 30 s) all answer; 503 problem+json naming what fails', tags: ['health'] },
     handler: async (_request, response) => {
       const names = Object.keys(checks);
       const results = await Promise.allSettled(names.map((name) => withTimeout(checks[name]!)));

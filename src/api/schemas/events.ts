@@ -21,14 +21,21 @@ const cursorSchema = text()
     return z.NEVER;
   });
 
+// Postgres has no year 0 and JavaScript dates end in 275760: an instant outside these years can only fail the query.
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(10_000, 0, 1);
+const instant = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) >= EARLIEST && Date.parse(value) < LATEST, { message: 'must be between 1970 and 9999' });
+
 export const eventQuerySchema = z.strictObject({
   tenantId: z.uuid().optional(),
   runId: text().min(1).max(100).optional(),
   type: text()
     .regex(/^[a-z_]+(\.[a-z_]+)*(\.\*)?$/, { message: 'must be an event type such as tenant.suspended, or a prefix such as lifecycle.*' })
     .optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
   cursor: cursorSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
