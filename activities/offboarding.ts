@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OffboardingFaultPlan, OffboardingStep } from '../src/contracts/lifecycle';
-import { terminateRunUpdate } from '../src/contracts/run';
+import { terminateRunUpdate, type OperatorOverrideInput } from '../src/contracts/run';
 import { recordAudit } from '../src/db/audit';
 import { TenantArchive } from '../src/db/entities';
 import type { Orm } from '../src/db/orm';
 import { dropTenantTables, tenantSchemaExists } from '../src/db/tenant-schema';
 import { tenantSchemaName } from '../src/domain/tenant-status';
+import { listRunningRunsOfTenant } from '../src/temporal/run-visibility';
 import { runWorkflowId } from '../src/temporal/workflow-ids';
 
 export interface OffboardingDependencies {
@@ -28,6 +29,8 @@ export interface OffboardingStepInput {
 }
 
 const ARCHIVE_FORMAT = 'tenant-archive/v1';
+/** How often terminateTenantRuns lists a tenant's runs before it leaves the rest to a retry (about 20 s of waiting). */
+const VISIBILITY_ROUNDS = 12;
 
 /**
  * Offboarding's steps, in the order the workflow runs them. Each is idempotent: run again after a crash or a retry,
@@ -55,6 +58,30 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
     }
   };
 
+  /** The tenant's runs whose row says unfinished, keyed by run id, with their workflow ids. */
+  const unfinishedRunRows = async (tenantId: string): Promise<Map<string, string>> => {
+    const rows = await deps.orm.em
+      .fork()
+      .execute<Array<{ id: string }>>('select id from run where tenant_id = ? and finished_at is null order by created_at', [tenantId]);
+    return new Map(rows.map(({ id }) => [id, runWorkflowId(id)]));
+  };
+
+  /** Asks one run to terminate and waits for it to end; true if it accepted the request. */
+  const endRun = async (runId: string, workflowId: string, request: OperatorOverrideInput): Promise<boolean> => {
+    Context.current().heartbeat({ runId });
+    const handle = deps.client.workflow.getHandle(workflowId);
+    let accepted = false;
+    try {
+      await handle.executeUpdate(terminateRunUpdate, { args: [request] });
+      accepted = true;
+    } catch (error) {
+      // Already finishing, rolling back, or gone: it ends on its own, and is waited for below.
+      if (!(error instanceof WorkflowUpdateFailedError) && !(error instanceof WorkflowNotFoundError)) throw error;
+    }
+    await waitForEnd(handle.result(), () => Context.current().heartbeat({ runId }));
+    return accepted;
+  };
+
   return {
     /** Every API key and refresh token of the tenant stops working. */
     async revokeTenantCredentials(input: OffboardingStepInput): Promise<{ apiKeys: number; refreshTokens: number }> {
@@ -78,28 +105,35 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
 
     /**
      * Asks each in-flight run to terminate (it rolls back and ends FAILED), then waits for every one of them to end,
-     * so nothing writes to the tenant's data after it is exported. Heartbeats while it waits.
+     * so nothing writes to the tenant's data after it is exported. A run is in flight if its row is unfinished or if
+     * Temporal visibility lists it running under the tenant's TenantId: a run whose opening write failed has no row.
+     * It lists again until visibility shows none running, so a run started just before offboarding is not missed.
+     * Heartbeats while it waits; a run already ended is only waited for, so a retry changes nothing.
      */
     async terminateTenantRuns(input: OffboardingStepInput): Promise<{ terminated: number }> {
       injectFault(input, 'cancelRuns');
-      const inFlight = await deps.orm.em
-        .fork()
-        .execute<Array<{ id: string }>>('select id from run where tenant_id = ? and finished_at is null order by created_at', [input.tenantId]);
       const request = { actor: input.actor, reason: `tenant offboarding${input.reason ? `: ${input.reason}` : ''}` };
+      const ended = new Set<string>();
       let terminated = 0;
-      for (const { id } of inFlight) {
-        Context.current().heartbeat({ runId: id });
-        const handle = deps.client.workflow.getHandle(runWorkflowId(id));
-        try {
-          await handle.executeUpdate(terminateRunUpdate, { args: [request] });
-          terminated += 1;
-        } catch (error) {
-          // Already finishing, rolling back, or gone: it ends on its own, and is waited for below.
-          if (!(error instanceof WorkflowUpdateFailedError) && !(error instanceof WorkflowNotFoundError)) throw error;
+      for (let round = 0; round < VISIBILITY_ROUNDS; round += 1) {
+        const listed = await listRunningRunsOfTenant(deps.client, input.tenantId);
+        if (listed === null && round === 0) log.warn('this Temporal server cannot list workflows: only runs with a row are ended', { tenantId: input.tenantId });
+        const inFlight = new Map([...(await unfinishedRunRows(input.tenantId)), ...(listed ?? [])]);
+        const unseen = [...inFlight].filter(([runId]) => !ended.has(runId));
+        const noneListed = listed === null || listed.size === 0;
+        if (noneListed && unseen.length === 0) return { terminated };
+        for (const [runId, workflowId] of unseen) {
+          if (await endRun(runId, workflowId, request)) terminated += 1;
+          ended.add(runId);
         }
-        await waitForEnd(handle.result(), () => Context.current().heartbeat({ runId: id }));
+        // Only runs already waited out are still listed: visibility has not caught up with their end yet.
+        if (unseen.length === 0) {
+          Context.current().heartbeat({ round });
+          await Context.current().sleep(Math.min(250 * 2 ** round, 2_000));
+        }
       }
-      return { terminated };
+      // Retryable: the activity's retries give visibility more time, and offboarding never goes on past a live run.
+      throw ApplicationFailure.create({ type: 'RunsStillRunning', message: `visibility still lists runs of tenant ${input.tenantId} as running` });
     },
 
     /** The tenant's rows and its schema's tables as one JSON document with its SHA-256; written once. */

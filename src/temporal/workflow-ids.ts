@@ -6,3 +6,7 @@ export const runWorkflowId = (runId: string) => `run:${runId}`;
 export const billingTrialWorkflowId = (tenantId: string) => `billing-trial:${tenantId}`;
 
 export const PROVISIONING_WORKFLOW_ID_PATTERN = /^provision:[a-z0-9-]{3,63}$/;
+const RUN_WORKFLOW_ID_PATTERN = /^run:(.+)$/;
+
+/** The run id inside a run workflow's id (`run:<runId>`), the inverse of runWorkflowId; undefined for any other id. */
+export const runIdOfWorkflowId = (workflowId: string): string | undefined => RUN_WORKFLOW_ID_PATTERN.exec(workflowId)?.[1];

@@ -1,0 +1,121 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createOffboardingActivities } from '../../activities/offboarding';
+import { runStatusQuery, terminateRunUpdate, type RunInput } from '../../src/contracts/run';
+import type { Orm } from '../../src/db/orm';
+import { createLifecycleService } from '../../src/services/lifecycle-service';
+import { RUN_WORKFLOW_TYPE } from '../../src/temporal/run-visibility';
+import { offboardingWorkflowId, tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
+import { operator, tenantRemains } from '../support/lifecycle';
+import { failOpeningWriteOf } from '../support/opening-write-faults';
+import { createActiveTenant, runAuditActions, runInput, runRow, startRun } from '../support/runs';
+import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+let temporal: DevServerHarness;
+let orm: Orm;
+let worker: Worker;
+let workerRun: Promise<void>;
+const taskQueue = uniqueTaskQueue('offboarding-runs');
+/** Runs whose opening write the worker makes fail. */
+const rowlessRuns = new Set<string>();
+
+beforeAll(async () => {
+  temporal = await connectToDevServer();
+  orm = await testOrm();
+  worker = await startWorker({ connection: temporal.connection, taskQueue, orm, activityInterceptors: [failOpeningWriteOf(rowlessRuns)] });
+  workerRun = worker.run();
+});
+afterAll(async () => {
+  worker.shutdown();
+  await workerRun;
+  await temporal.close();
+  await orm.close(true);
+});
+
+const runningOfTenant = async (tenantId: string, type?: string) =>
+  (await temporal.client.workflow.count(`TenantId = '${tenantId}' AND ExecutionStatus = 'Running'${type ? ` AND WorkflowType = '${type}'` : ''}`)).count;
+
+/** A run parked in an hour-long wait, listed running under its tenant, as an operator would see it in the Web UI. */
+async function startWaitingRun(input: RunInput) {
+  const handle = await startRun(temporal.client, taskQueue, input);
+  await waitFor(async () => (await handle.query(runStatusQuery)).steps.at(-1)!.state === 'running');
+  await waitFor(async () => (await temporal.client.workflow.count(`WorkflowId = '${handle.workflowId}' AND TenantId = '${input.tenantId}' AND ExecutionStatus = 'Running'`)).count === 1);
+  return handle;
+}
+
+/** A waiting run whose opening write failed: it runs on DEGRADED and the `run` table has never heard of it. */
+async function startRowlessRun(tenantId: string) {
+  const input = runInput(tenantId, [{ kind: 'wait', duration: '1h' }]);
+  rowlessRuns.add(input.runId);
+  const handle = await startWaitingRun(input);
+  expect(await runRow(orm, input.runId)).toBeUndefined();
+  expect((await handle.query(runStatusQuery)).degraded).toBe(true);
+  return { input, handle };
+}
+
+/** A waiting run whose row says it is in flight. */
+async function startRecordedRun(tenantId: string) {
+  const input = runInput(tenantId, [{ kind: 'wait', duration: '1h' }]);
+  const handle = await startWaitingRun(input);
+  expect(await runRow(orm, input.runId)).toMatchObject({ phase: 'EXECUTING', outcome: null });
+  return { input, handle };
+}
+
+describe('offboarding ends every run of the tenant, with or without a row', () => {
+  it('terminating a tenant ends its run whose opening write failed before its data is exported and dropped', async () => {
+    const tenant = await createActiveTenant(orm);
+    const rowless = await startRowlessRun(tenant.tenantId);
+    const recorded = await startRecordedRun(tenant.tenantId);
+
+    const lifecycle = createLifecycleService({ client: temporal.client, orm, taskQueue, retentionDays: 30 });
+    const answer = await lifecycle.transition(tenant.tenantId, 'terminate', operator('contract ended', 'operator:ada'));
+    expect(answer).toMatchObject({ kind: 'done', answer: { to: 'pending_deletion', offboarding: true } });
+    const offboarded = await temporal.client.workflow.getHandle(offboardingWorkflowId(tenant.tenantId)).result();
+    expect(offboarded).toMatchObject({ runsTerminated: 2 });
+    expect((await temporal.client.workflow.getHandle(tenantLifecycleWorkflowId(tenant.tenantId)).result()).state).toBe('terminated');
+
+    for (const { handle } of [rowless, recorded]) {
+      await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'OperatorTerminated' } });
+      expect((await handle.describe()).status.name).toBe('FAILED');
+    }
+    // Its first row is the one its rollback wrote on the way out, and the archive holds it: it ended before the export.
+    expect(await runRow(orm, rowless.input.runId)).toMatchObject({ phase: 'FAILED', cause: expect.objectContaining({ type: 'OperatorTerminated', actor: 'operator:ada' }) });
+    expect(await runAuditActions(orm, rowless.input.runId)).not.toContain('run.created');
+    const remains = await tenantRemains(orm, tenant.tenantId);
+    expect(remains).toMatchObject({ status: 'terminated', schema: false });
+    expect(remains.archive?.payload.runs).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: rowless.input.runId, phase: 'FAILED' }), expect.objectContaining({ id: recorded.input.runId, phase: 'FAILED' })]),
+    );
+    await waitFor(async () => (await runningOfTenant(tenant.tenantId)) === 0);
+  });
+
+  it('the offboarding step run twice ends a rowless and a recorded run once, and leaves another tenant alone', async () => {
+    const leaving = await createActiveTenant(orm);
+    const staying = await createActiveTenant(orm);
+    const rowless = await startRowlessRun(leaving.tenantId);
+    const recorded = await startRecordedRun(leaving.tenantId);
+    const bystander = await startRowlessRun(staying.tenantId);
+
+    const offboarding = createOffboardingActivities({ orm, client: temporal.client, faultInjection: false });
+    const step = { tenantId: leaving.tenantId, workflowId: offboardingWorkflowId(leaving.tenantId), actor: 'system:offboarding', reason: null };
+    expect(await new MockActivityEnvironment().run(() => offboarding.terminateTenantRuns(step))).toEqual({ terminated: 2 });
+    for (const { handle } of [rowless, recorded]) {
+      await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'OperatorTerminated' } });
+      expect((await handle.query(runStatusQuery)).cause?.actor).toBe('system:offboarding');
+    }
+    expect(await runningOfTenant(leaving.tenantId, RUN_WORKFLOW_TYPE)).toBe(0);
+
+    expect(await new MockActivityEnvironment().run(() => offboarding.terminateTenantRuns(step))).toEqual({ terminated: 0 });
+    expect((await bystander.handle.describe()).status.name).toBe('RUNNING');
+    expect((await bystander.handle.query(runStatusQuery)).phase).toBe('EXECUTING');
+    await bystander.handle.executeUpdate(terminateRunUpdate, { args: [operator('clean up', 'test')] });
+    await expect(bystander.handle.result()).rejects.toMatchObject({ cause: { type: 'OperatorTerminated' } });
+  });
+
+  it('refuses a tenant id that is not a uuid before it reaches a visibility query', async () => {
+    const offboarding = createOffboardingActivities({ orm, client: temporal.client, faultInjection: false });
+    const forged = { tenantId: "x' OR TenantId != 'x", workflowId: 'offboard:forged', actor: 'system:offboarding', reason: null };
+    await expect(new MockActivityEnvironment().run(() => offboarding.terminateTenantRuns(forged))).rejects.toMatchObject({ type: 'InvalidTenantId', nonRetryable: true });
+  });
+});
