@@ -9,6 +9,10 @@ interface HttpError { status?: number; statusCode?: number; type?: string; expos
 /** The one table from errors a client can cause to HTTP statuses; anything else is our fault and is a logged 500. */
 function toProblem(error: unknown): Problem | undefined {
   if (error instanceof Problem) return error;
+  // Express could not percent-decode a path segment (bytes that are not UTF-8): the path is malformed, not missing.
+  if (error instanceof URIError) {
+    return new Problem(400, 'Validation failed', 'The request path is not valid.', { errors: [{ path: 'path', message: 'is not valid percent-encoded UTF-8' }] });
+  }
   if (error instanceof WorkflowExecutionAlreadyStartedError) return new Problem(409, 'Already started', 'That operation is already under way.');
   if (error instanceof WorkflowNotFoundError) return new Problem(404, 'Not found', 'No such resource.');
   // An update validator refused the transition (no approval pending, run no longer interruptible…): nothing happened.

@@ -4,7 +4,8 @@ import { outranksOrEquals, PERMISSIONS, type Permission } from '../../domain/per
 import type { GateRecorder } from '../../gates/gate-recorder';
 import { tenantRequestDecision } from '../../gates/lifecycle-gate';
 import { gateProblem } from '../gate-problem';
-import { Problem } from '../problem';
+import { parseOr400, Problem } from '../problem';
+import { tenantPathSchema } from '../schemas/billing-state';
 import { authenticationOf, unauthorized } from './authentication';
 import { declares } from './requirement';
 
@@ -31,8 +32,12 @@ export function createTenantGuard(gates: GateRecorder) {
       if (principal.kind === 'operator') {
         throw new Problem(403, 'Tenant credentials required', 'Operator credentials do not act inside a tenant; use the /api/v1/admin routes.');
       }
-      // A route without :tenantId acts on the caller's own tenant (its services scope every read to it).
-      if (TENANT_PATH_PARAMETER in request.params && request.params[TENANT_PATH_PARAMETER] !== principal.tenantId) throw tenantNotFound();
+      // A route without :tenantId acts on the caller's own tenant (its services scope every read to it). A malformed
+      // id is a 400 like any bad path, before the comparison: it names no tenant, so nothing is leaked.
+      if (TENANT_PATH_PARAMETER in request.params) {
+        parseOr400(tenantPathSchema, { [TENANT_PATH_PARAMETER]: request.params[TENANT_PATH_PARAMETER] }, 'path');
+        if (request.params[TENANT_PATH_PARAMETER] !== principal.tenantId) throw tenantNotFound();
+      }
       if (rule.sessionOnly && principal.kind === 'api_key') {
         throw new Problem(403, 'Session required', `${permission} needs a signed-in user; API keys cannot use it.`);
       }
