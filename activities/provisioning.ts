@@ -8,6 +8,7 @@ import type { Orm } from '../src/db/orm';
 import { createTenantTables, dropTenantTables } from '../src/db/tenant-schema';
 import { TRIAL_DAYS } from '../src/domain/tenant-status';
 import { raisePlannedFault } from './fault-injection';
+import { DAY_MS } from '../src/domain/duration';
 
 export interface ProvisioningDependencies {
   orm: Orm;
@@ -16,7 +17,6 @@ export interface ProvisioningDependencies {
 }
 
 const ACTOR = 'system:provisioning';
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * One activity per saga step, each with its compensation beside it. Forward steps are check-then-act inside one

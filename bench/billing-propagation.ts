@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hashPassword } from '../src/auth/password-hash';
-import { createActiveTenant } from '../test/support/runs';
+import { createActiveTenant } from '../tools/fixtures/runs';
 import { percentile, startBenchStack } from './stack';
 
 const OPERATOR = `bench:founder:${randomBytes(24).toString('hex')}`;

@@ -7,7 +7,7 @@ import { createRunService } from '../src/services/run-service';
 import type { RunStep } from '../src/domain/step-kinds';
 import { runWorkflowId } from '../src/temporal/workflow-ids';
 import type { runWorkflow } from '../workflows/run';
-import { createActiveTenant } from '../test/support/runs';
+import { createActiveTenant } from '../tools/fixtures/runs';
 import { compareRounds, runConcurrently, startBenchStack, summarise } from './stack';
 
 const STEPS = 5;

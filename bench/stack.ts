@@ -7,7 +7,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { createLogger } from '../src/observability/logger';
 import { installTemporalRuntime } from '../src/observability/temporal-runtime';
 import { startDevServer } from '../src/temporal/dev-server';
-import { freePort } from '../test/support/ports';
+import { freePort } from '../tools/fixtures/ports';
 
 export interface BenchStack {
   controlPlane: RunningControlPlane;
@@ -20,11 +20,7 @@ export interface BenchStack {
  * process), on free ports and a throwaway data directory, so a benchmark never touches the developer's data.
  */
 export async function startBenchStack(environment: Record<string, string> = {}): Promise<BenchStack> {
-  try {
-    installTemporalRuntime(createLogger('warn'), undefined);
-  } catch {
-    // Installed already by a test helper this benchmark borrows (test/support/stack.ts quiets the SDK the same way).
-  }
+  installTemporalRuntime(createLogger('warn'), undefined);
   const dataDirectory = await mkdtemp(path.join(tmpdir(), 'bench-'));
   await chmod(dataDirectory, 0o755); // Postgres runs as its own user and must reach its data directory
   const database = await startEmbeddedPostgres({ dataDirectory: path.join(dataDirectory, 'pg'), port: await freePort(), database: 'bench' });

@@ -4,6 +4,7 @@ import { billingTrialStatusQuery, type BillingTrialInput, type BillingTrialStatu
 import { GRACE_DAYS } from '../src/domain/limits';
 import { TENANT_ID } from '../src/temporal/search-attributes';
 import { billingTrialWorkflowId } from '../src/temporal/workflow-ids';
+import { DAY_MS } from '../src/domain/duration';
 
 // Each transition is one guarded UPDATE: retried with backoff until the database answers, for as long as it takes.
 const billing = proxyActivities<BillingActivities>({
@@ -11,7 +12,6 @@ const billing = proxyActivities<BillingActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A durable wait until an absolute time: a worker restart or a replay resumes it, never restarts it. */
 async function sleepUntil(at: number): Promise<void> {

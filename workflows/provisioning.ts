@@ -1,6 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   ParentClosePolicy,
   patched,
@@ -29,10 +27,10 @@ import {
 } from '../src/contracts/provisioning';
 import { PROVISIONING_FAILURE_MESSAGES, provisioningFailureType } from '../src/domain/provisioning-messages';
 import { DEFAULT_RETENTION_DAYS } from '../src/domain/lifecycle';
-import { storableText } from '../src/domain/storable-text';
 import { PROVISIONING_STEP, TENANT_ID, TENANT_LIFECYCLE_STATE } from '../src/temporal/search-attributes';
 import { tenantLifecycleWorkflowId } from '../src/temporal/workflow-ids';
 import { startBillingTrialChild } from './billing';
+import { failureMessage, failureType, permanentFailure } from './failures';
 import { tenantLifecycle } from './lifecycle';
 
 // Forward steps: retried with backoff for transient faults; permanent faults are raised non-retryable.
@@ -115,12 +113,12 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
     // Only a failed saga is tagged with its step: a visibility write per step would halve signup throughput
     // (docs/performance.md), and a running saga's step is in its progress query.
     upsertSearchAttributes([{ key: PROVISIONING_STEP, value: failedStep }]);
-    const type = provisioningFailureType(failureTypeOf(error));
+    const type = provisioningFailureType(failureType(error));
     progress.failure = { step: failedStep, type, message: PROVISIONING_FAILURE_MESSAGES[type] };
     progress.outcome = 'rolling_back';
     const failedCompensations = await CancellationScope.nonCancellable(async () => {
       const failed = await rollBack(undo, mark);
-      await compensate.recordProvisioningFailure({ ...context, step: failedStep, type, cause: causeOf(error), failedCompensations: failed });
+      await compensate.recordProvisioningFailure({ ...context, step: failedStep, type, cause: failureMessage(error), failedCompensations: failed });
       return failed;
     });
     progress.currentStep = null;
@@ -132,11 +130,11 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
       progress.failure = { step: failedStep, type: incomplete, message: PROVISIONING_FAILURE_MESSAGES[incomplete] };
       events.emit({ type: 'provisioning.rollback_failed', tenantId: input.tenantId, data: { slug: input.slug, failedCompensations } });
       metrics.provisioningFinished('rollback_failed', secondsSinceStart());
-      throw ApplicationFailure.create({ type: incomplete, message: PROVISIONING_FAILURE_MESSAGES[incomplete], nonRetryable: true });
+      throw permanentFailure(incomplete, PROVISIONING_FAILURE_MESSAGES[incomplete]);
     }
     progress.outcome = 'failed';
     metrics.provisioningFinished('failed', secondsSinceStart());
-    throw ApplicationFailure.create({ type, message: PROVISIONING_FAILURE_MESSAGES[type], nonRetryable: true });
+    throw permanentFailure(type, PROVISIONING_FAILURE_MESSAGES[type]);
   }
 
   if (localSteps) {
@@ -171,7 +169,7 @@ async function rollBack(undo: UndoStep[], mark: (name: ProvisioningStep, state: 
     } catch (error) {
       if (!patched('rollback-continues-past-failures')) throw error;
       mark(step.name, 'compensation_failed');
-      failed.push({ step: step.name, cause: causeOf(error) });
+      failed.push({ step: step.name, cause: failureMessage(error) });
     }
   }
   return failed;
@@ -201,16 +199,3 @@ async function alreadyStartedIsFine(start: Promise<unknown>): Promise<void> {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
 }
-
-function failureTypeOf(error: unknown): string | undefined {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
-}
-
-/** The failure's own message, cut to a size an audit row and a workflow's history can always carry. */
-function causeOf(error: unknown): string {
-  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
-  return storableText(cause instanceof Error ? cause.message : String(cause), CAUSE_LIMIT);
-}
-
-const CAUSE_LIMIT = 1000;

@@ -1,6 +1,7 @@
 import {
   ActivityCancellationType,
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -22,8 +23,10 @@ import {
   RunUpdateRefusal,
   runStatusQuery,
   terminateRunUpdate,
+  type ApprovalAnswer,
   type ApprovalInput,
   type OperatorOverrideInput,
+  type OverrideAnswer,
   type RunCause,
   type RunContext,
   type RunFailureType,
@@ -41,6 +44,7 @@ import { OPERATOR_INTERRUPTIBLE_PHASES, type RunPhase } from '../src/domain/run-
 import { DEFAULT_APPROVAL_TIMEOUT, isEffectStepKind, type EffectStepKind } from '../src/domain/step-catalog';
 import type { EffectStep, RunStep } from '../src/domain/step-kinds';
 import { RUN_DEGRADED, RUN_PHASE, TENANT_ID } from '../src/temporal/search-attributes';
+import { failureKind, failureMessage, permanentFailure } from './failures';
 
 type KernelActivities = RunActivities & RunStepActivities;
 
@@ -90,257 +94,306 @@ type Override = { kind: 'terminate' | 'force_complete'; actor: string; reason: s
 type ApprovalOutcome = { decision: 'approved' | 'rejected'; actor: string; note?: string } | { decision: 'timed_out' } | { decision: 'interrupted' };
 
 /** A deliberate end of the run, carrying its cause to the rollback. */
-const halt = (cause: RunCause) => ApplicationFailure.create({ type: cause.type, message: cause.message, nonRetryable: true, details: [cause] });
-const refuse = (type: RunUpdateRefusalType, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+const halt = (cause: RunCause) => permanentFailure(cause.type, cause.message, [cause]);
+const refuse = (type: RunUpdateRefusalType, message: string) => permanentFailure(type, message);
 const isRunFailureType = (type: string | undefined | null): type is RunFailureType => type !== undefined && type !== null && type in RunFailure;
+
+/**
+ * One run: its status, one method per update, and its phases. Update handlers only record what was asked (they never
+ * await), so no lock is needed; the phases look at the request at each boundary.
+ */
+class RunKernel {
+  readonly status: RunStatus;
+  private override: Override | undefined;
+  private approvalAnswer: ApprovalOutcome | undefined;
+  /** Effect steps to undo, newest first; a step is registered before it runs (it can commit and still fail to report). */
+  private readonly undo: Array<{ index: number; kind: EffectStepKind }> = [];
+  private currentStep: number | undefined;
+  private skippedGovernance = false;
+  private readonly context: RunContext;
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly input: RunInput) {
+    this.context = { runId: input.runId, tenantId: input.tenantId };
+    this.status = {
+      runId: input.runId,
+      tenantId: input.tenantId,
+      phase: 'CREATED',
+      outcome: null,
+      steps: input.plan.steps.map((step, index) => ({ index, kind: step.kind, state: 'pending' as RunStepState })),
+      cause: null,
+      degraded: false,
+      rollingBack: false,
+      pendingApproval: null,
+      override: null,
+    };
+  }
+
+  // ---- Tenant-admin and operator controls: validators refuse before anything reaches history.
+
+  validateApproval(decision: ApprovalInput): void {
+    if (!decision?.actor?.trim()) throw refuse(RunUpdateRefusal.ActorRequired, 'an approval needs the acting tenant admin');
+    const pending = this.status.pendingApproval;
+    if (pending === null || this.approvalAnswer !== undefined || this.override !== undefined) throw refuse(RunUpdateRefusal.NoApprovalPending, 'the run is not waiting for an approval');
+    if (decision.approvalKey !== undefined && decision.approvalKey !== pending.key) {
+      throw refuse(RunUpdateRefusal.ApprovalKeyMismatch, `the run is waiting for approval ${pending.key}, not ${decision.approvalKey}`);
+    }
+  }
+
+  answerApproval(decision: 'approved' | 'rejected', input: ApprovalInput): ApprovalAnswer {
+    const approvalKey = this.status.pendingApproval!.key;
+    this.approvalAnswer = { decision, actor: input.actor, ...(input.note ? { note: input.note } : {}) };
+    return { approvalKey, decision };
+  }
+
+  validateOverride(request: OperatorOverrideInput): void {
+    if (!request?.actor?.trim() || !request.reason?.trim()) throw refuse(RunUpdateRefusal.ActorRequired, 'an override needs an actor and a reason');
+    if (this.override !== undefined) throw refuse(RunUpdateRefusal.OverrideAlreadyRequested, `a ${this.override.kind} is already under way`);
+    if (this.status.rollingBack || !OPERATOR_INTERRUPTIBLE_PHASES.includes(this.status.phase)) {
+      throw refuse(RunUpdateRefusal.NotInterruptible, `the run is ${this.status.rollingBack ? 'rolling back' : this.status.phase} and can no longer be overridden`);
+    }
+  }
+
+  requestOverride(kind: Override['kind'], request: OperatorOverrideInput): OverrideAnswer {
+    this.override = { kind, actor: request.actor, reason: request.reason };
+    log.info('operator override', { runId: this.input.runId, kind, actor: request.actor });
+    events.emit({ type: `run.override_${kind}`, tenantId: this.input.tenantId, runId: this.input.runId, actor: request.actor, data: { reason: request.reason, phase: this.status.phase } });
+    return { accepted: kind, phase: this.status.phase };
+  }
+
+  // ---- The phases.
+
+  /** CREATED → AUTHORIZED → EXECUTING → GOVERNANCE_CHECK. Anything it throws rolls the run back. */
+  async execute(): Promise<void> {
+    const { plan } = this.input;
+    await this.traced('open run', () => trace.openRun({ ...this.input, workflowId: workflowInfo().workflowId }));
+
+    const authorization = await forward.authorizeRun({ ...this.context, stepCount: plan.steps.length });
+    if (!authorization.allowed) {
+      throw halt({ type: RunFailure.GateRefused, message: `refused by the ${authorization.gate} gate: ${authorization.reason}`, gate: authorization.gate });
+    }
+    await this.enterPhase('AUTHORIZED', 'by-its-activity');
+    await this.enterPhase('EXECUTING', 'trace');
+
+    for (const [index, step] of plan.steps.entries()) {
+      this.stopIfTerminated();
+      if (this.forceCompleteRequested) break;
+      this.currentStep = index;
+      this.mark(index, 'running');
+      const stepContext: RunStepContext = { ...this.context, stepIndex: index, policyFingerprint: authorization.policyFingerprint, faultPlan: this.input.faultPlan };
+      const finished = await this.runStep(step, stepContext);
+      this.mark(index, finished ? 'completed' : 'skipped');
+    }
+    this.currentStep = undefined;
+
+    this.stopIfTerminated();
+    if (this.forceCompleteRequested) {
+      this.skippedGovernance = true;
+      return;
+    }
+    await this.checkGovernance(authorization.policyFingerprint);
+  }
+
+  /** Any failure: undo every effect step, newest first, close the books as FAILED, and end with the cause. */
+  async rollBack(error: unknown): Promise<never> {
+    const cause = causeOf(error, this.currentStep);
+    if (this.currentStep !== undefined && this.status.steps[this.currentStep]?.state === 'running') this.mark(this.currentStep, 'failed', cause.message);
+    this.status.cause = cause;
+    this.status.rollingBack = true;
+    this.status.pendingApproval = null;
+    log.info('run rolling back', { runId: this.input.runId, cause: cause.type });
+    await CancellationScope.nonCancellable(async () => {
+      await settle.beginRollback({ ...this.context, cause, compensatedSteps: this.undo.map((entry) => entry.index) });
+      for (const entry of this.undo) {
+        this.mark(entry.index, 'compensating');
+        await settle[COMPENSATIONS[entry.kind]]({ ...this.context, stepIndex: entry.index, kind: entry.kind, faultPlan: this.input.faultPlan });
+        this.mark(entry.index, 'compensated');
+      }
+      await settle.recordRunFailure({ ...this.closing(), cause });
+    });
+    this.status.rollingBack = false;
+    this.status.outcome = 'failed';
+    await this.enterPhase('FAILED', 'by-its-activity');
+    metrics.runFinished('failed', (Date.now() - this.startedAt) / 1000);
+    throw halt(cause);
+  }
+
+  /** FINALIZING → COMPLETED: past the point of no return, not cancellable and retried until it commits. */
+  async finalize(): Promise<RunResult> {
+    const override = this.override;
+    this.status.override =
+      override?.kind === 'force_complete'
+        ? {
+            actor: override.actor,
+            reason: override.reason,
+            skippedSteps: this.status.steps.filter((step) => step.state === 'pending' || step.state === 'skipped').map((step) => step.index),
+            skippedGovernance: this.skippedGovernance,
+          }
+        : null;
+    for (const index of this.status.override?.skippedSteps ?? []) this.mark(index, 'skipped');
+    await CancellationScope.nonCancellable(async () => {
+      await this.enterPhase('FINALIZING', 'trace');
+      await settle.finalizeRun({ ...this.closing(), override: this.status.override });
+    });
+    this.status.outcome = 'completed';
+    await this.enterPhase('COMPLETED', 'by-its-activity');
+    metrics.runFinished('completed', (Date.now() - this.startedAt) / 1000);
+    const { runId } = this.input;
+    return { runId, phase: 'COMPLETED', outcome: 'completed', steps: this.status.steps, degraded: this.status.degraded, override: this.status.override };
+  }
+
+  private async checkGovernance(policyFingerprint: string): Promise<void> {
+    await this.enterPhase('GOVERNANCE_CHECK', 'by-its-activity');
+    const executedKinds = this.status.steps.filter((step) => step.state === 'completed').map((step) => step.kind);
+    const verdict = await forward.evaluateRunGovernance({ ...this.context, policyFingerprint, executedKinds });
+    if (verdict.outcome === 'reject') {
+      throw halt({ type: RunFailure.GovernanceRejected, message: `governance rejected the run: ${verdict.violations.join('; ')}`, violations: verdict.violations });
+    }
+    if (verdict.outcome === 'approval_required') {
+      const outcome = await this.awaitApproval(GOVERNANCE_KEY, verdict.approval!.reason, verdict.approval!.timeoutSeconds * 1000);
+      if (outcome.decision === 'interrupted') this.skippedGovernance = true;
+      await this.settleApproval(GOVERNANCE_KEY, outcome);
+    }
+    this.stopIfTerminated();
+  }
+
+  /** Runs one step; false when an operator override cut a wait or an approval short. */
+  private async runStep(step: RunStep, stepContext: RunStepContext): Promise<boolean> {
+    const index = stepContext.stepIndex;
+    if (isEffectStepKind(step.kind)) {
+      this.undo.unshift({ index, kind: step.kind });
+      await executeEffect(stepContext, step as EffectStep);
+      return true;
+    }
+    await forward.checkRunGuard(stepContext);
+    if (step.kind === 'wait') {
+      const interrupted = await condition(() => this.override !== undefined, durationMs(step.duration));
+      if (interrupted) return false;
+      await this.traced(`wait step ${index}`, () => trace.completeWaitStep({ ...this.context, stepIndex: index }));
+      return true;
+    }
+    if (step.kind === 'approval') {
+      const outcome = await this.awaitApproval(stepKey(index), step.reason ?? 'the plan asks for an approval', durationMs(step.timeout ?? DEFAULT_APPROVAL_TIMEOUT));
+      await this.settleApproval(stepKey(index), outcome, index);
+      return outcome.decision === 'approved';
+    }
+    return true;
+  }
+
+  private async awaitApproval(key: string, reason: string, timeoutMs: number): Promise<ApprovalOutcome> {
+    this.approvalAnswer = undefined;
+    this.status.pendingApproval = { key, reason, deadline: new Date(Date.now() + timeoutMs).toISOString() };
+    const answered = await condition(() => this.approvalAnswer !== undefined || this.override !== undefined, timeoutMs);
+    this.status.pendingApproval = null;
+    if (this.approvalAnswer !== undefined) return this.approvalAnswer;
+    return answered ? { decision: 'interrupted' } : { decision: 'timed_out' };
+  }
+
+  /** Audits the decision, then ends the run if it was not an approval. */
+  private async settleApproval(key: string, outcome: ApprovalOutcome, stepIndex?: number): Promise<void> {
+    if (outcome.decision === 'interrupted') return;
+    const actor = outcome.decision === 'timed_out' ? undefined : outcome.actor;
+    await this.traced(`approval ${key}`, () =>
+      trace.recordApproval({ ...this.context, approvalKey: key, decision: outcome.decision, actor, note: outcome.decision === 'timed_out' ? undefined : outcome.note }),
+    );
+    if (outcome.decision === 'rejected') {
+      throw halt({ type: RunFailure.ApprovalRejected, message: `approval ${key} rejected by ${outcome.actor}${outcome.note ? `: ${outcome.note}` : ''}`, actor: outcome.actor, stepIndex });
+    }
+    if (outcome.decision === 'timed_out') throw halt({ type: RunFailure.ApprovalTimedOut, message: `approval ${key} was not given in time`, stepIndex });
+  }
+
+  /** An operator's terminate ends the run at the next boundary: it rolls back like any failure. */
+  private stopIfTerminated(): void {
+    const override = this.override;
+    if (override?.kind === 'terminate') {
+      throw halt({ type: RunFailure.OperatorTerminated, message: `terminated by ${override.actor}: ${override.reason}`, actor: override.actor });
+    }
+  }
+
+  /** An operator's force-complete skips what remains, governance included, and finalises. */
+  private get forceCompleteRequested(): boolean {
+    return this.override?.kind === 'force_complete';
+  }
+
+  private async enterPhase(phase: RunPhase, persist: 'trace' | 'by-its-activity'): Promise<void> {
+    this.status.phase = phase;
+    upsertSearchAttributes([{ key: RUN_PHASE, value: phase }]);
+    log.info('run phase', { runId: this.input.runId, phase });
+    events.emit({ type: 'run.phase_changed', tenantId: this.input.tenantId, runId: this.input.runId, data: { phase } });
+    if (persist === 'trace') await this.traced(`phase ${phase}`, () => trace.recordRunPhase({ ...this.context, phase, faultPlan: this.input.faultPlan }));
+  }
+
+  /** An audit or trace write that failed after its retries marks the run DEGRADED, visibly, and the run goes on. */
+  private async traced(what: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      if (this.status.degraded) return;
+      this.status.degraded = true;
+      upsertSearchAttributes([{ key: RUN_DEGRADED, value: true }]);
+      log.warn('run degraded', { runId: this.input.runId, what, error: failureMessage(error) });
+      try {
+        await trace.markRunDegraded({ ...this.context, reason: `${what}: ${failureMessage(error)}` });
+      } catch (markError) {
+        if (isCancellation(markError)) throw markError;
+        // Still visible: the search attribute and the query say DEGRADED, and the closing write records it.
+      }
+    }
+  }
+
+  private mark(index: number, state: RunStepState, error?: string): void {
+    const step = this.status.steps[index]!;
+    step.state = state;
+    if (error !== undefined) step.error = error;
+  }
+
+  private closing() {
+    const { runId, tenantId, plan, submittedBy } = this.input;
+    return { runId, tenantId, workflowId: workflowInfo().workflowId, plan, submittedBy, steps: this.status.steps, degraded: this.status.degraded };
+  }
+}
 
 /**
  * The run kernel: CREATED → AUTHORIZED → EXECUTING → GOVERNANCE_CHECK → FINALIZING → COMPLETED, or a full rollback
  * to FAILED. Every step re-checks the tenant and its policy; nothing but an operator's force-complete skips governance.
  */
 export async function runWorkflow(input: RunInput): Promise<RunResult> {
-  const { runId, tenantId, plan, faultPlan } = input;
-  const context: RunContext = { runId, tenantId };
-  const startedAt = Date.now();
-  const status: RunStatus = {
-    runId,
-    tenantId,
-    phase: 'CREATED',
-    outcome: null,
-    steps: plan.steps.map((step, index) => ({ index, kind: step.kind, state: 'pending' as RunStepState })),
-    cause: null,
-    degraded: false,
-    rollingBack: false,
-    pendingApproval: null,
-    override: null,
-  };
-  let override: Override | undefined;
-  let approvalAnswer: ApprovalOutcome | undefined;
-
-  const mark = (index: number, state: RunStepState, error?: string) => {
-    const step = status.steps[index]!;
-    step.state = state;
-    if (error !== undefined) step.error = error;
-  };
-
-  const enterPhase = async (phase: RunPhase, persist: 'trace' | 'by-its-activity') => {
-    status.phase = phase;
-    upsertSearchAttributes([{ key: RUN_PHASE, value: phase }]);
-    log.info('run phase', { runId, phase });
-    events.emit({ type: 'run.phase_changed', tenantId: input.tenantId, runId, data: { phase } });
-    if (persist === 'trace') await traced(`phase ${phase}`, () => trace.recordRunPhase({ ...context, phase, faultPlan }));
-  };
-
-  /** An audit or trace write that failed after its retries marks the run DEGRADED, visibly, and the run goes on. */
-  const traced = async (what: string, write: () => Promise<unknown>) => {
-    try {
-      await write();
-    } catch (error) {
-      if (isCancellation(error)) throw error;
-      if (status.degraded) return;
-      status.degraded = true;
-      upsertSearchAttributes([{ key: RUN_DEGRADED, value: true }]);
-      log.warn('run degraded', { runId, what, error: messageOf(error) });
-      try {
-        await trace.markRunDegraded({ ...context, reason: `${what}: ${messageOf(error)}` });
-      } catch (markError) {
-        if (isCancellation(markError)) throw markError;
-        // Still visible: the search attribute and the query say DEGRADED, and the closing write records it.
-      }
-    }
-  };
-
-  // ---- Operator and tenant-admin controls: validators refuse before anything reaches history.
-  setHandler(runStatusQuery, () => status);
-  const validateApproval = (decision: ApprovalInput) => {
-    if (!decision?.actor?.trim()) throw refuse(RunUpdateRefusal.ActorRequired, 'an approval needs the acting tenant admin');
-    const pending = status.pendingApproval;
-    if (pending === null || approvalAnswer !== undefined || override !== undefined) throw refuse(RunUpdateRefusal.NoApprovalPending, 'the run is not waiting for an approval');
-    if (decision.approvalKey !== undefined && decision.approvalKey !== pending.key) {
-      throw refuse(RunUpdateRefusal.ApprovalKeyMismatch, `the run is waiting for approval ${pending.key}, not ${decision.approvalKey}`);
-    }
-  };
-  const answer = (decision: 'approved' | 'rejected') => (input: ApprovalInput) => {
-    const approvalKey = status.pendingApproval!.key;
-    approvalAnswer = { decision, actor: input.actor, ...(input.note ? { note: input.note } : {}) };
-    return { approvalKey, decision };
-  };
-  setHandler(approveRunUpdate, answer('approved'), { validator: validateApproval });
-  setHandler(rejectRunUpdate, answer('rejected'), { validator: validateApproval });
-
-  const validateOverride = (request: OperatorOverrideInput) => {
-    if (!request?.actor?.trim() || !request.reason?.trim()) throw refuse(RunUpdateRefusal.ActorRequired, 'an override needs an actor and a reason');
-    if (override !== undefined) throw refuse(RunUpdateRefusal.OverrideAlreadyRequested, `a ${override.kind} is already under way`);
-    if (status.rollingBack || !OPERATOR_INTERRUPTIBLE_PHASES.includes(status.phase)) {
-      throw refuse(RunUpdateRefusal.NotInterruptible, `the run is ${status.rollingBack ? 'rolling back' : status.phase} and can no longer be overridden`);
-    }
-  };
-  const requestOverride = (kind: Override['kind']) => (request: OperatorOverrideInput) => {
-    override = { kind, actor: request.actor, reason: request.reason };
-    log.info('operator override', { runId, kind, actor: request.actor });
-    events.emit({ type: `run.override_${kind}`, tenantId: input.tenantId, runId, actor: request.actor, data: { reason: request.reason, phase: status.phase } });
-    return { accepted: kind, phase: status.phase };
-  };
-  setHandler(terminateRunUpdate, requestOverride('terminate'), { validator: validateOverride });
-  setHandler(forceCompleteRunUpdate, requestOverride('force_complete'), { validator: validateOverride });
-
-  /** Terminate ends the run here; force-complete tells the caller to skip what remains. */
-  const honourOverride = (): 'go_on' | 'skip_rest' => {
-    if (override?.kind === 'terminate') {
-      throw halt({ type: RunFailure.OperatorTerminated, message: `terminated by ${override.actor}: ${override.reason}`, actor: override.actor });
-    }
-    return override?.kind === 'force_complete' ? 'skip_rest' : 'go_on';
-  };
-
-  const awaitApproval = async (key: string, reason: string, timeoutMs: number): Promise<ApprovalOutcome> => {
-    approvalAnswer = undefined;
-    status.pendingApproval = { key, reason, deadline: new Date(Date.now() + timeoutMs).toISOString() };
-    const answered = await condition(() => approvalAnswer !== undefined || override !== undefined, timeoutMs);
-    status.pendingApproval = null;
-    if (approvalAnswer !== undefined) return approvalAnswer;
-    return answered ? { decision: 'interrupted' } : { decision: 'timed_out' };
-  };
-
-  /** Audits the decision, then ends the run if it was not an approval. */
-  const settleApproval = async (key: string, outcome: ApprovalOutcome, stepIndex?: number) => {
-    if (outcome.decision === 'interrupted') return;
-    const actor = outcome.decision === 'timed_out' ? undefined : outcome.actor;
-    await traced(`approval ${key}`, () =>
-      trace.recordApproval({ ...context, approvalKey: key, decision: outcome.decision, actor, note: outcome.decision === 'timed_out' ? undefined : outcome.note }),
-    );
-    if (outcome.decision === 'rejected') {
-      throw halt({ type: RunFailure.ApprovalRejected, message: `approval ${key} rejected by ${outcome.actor}${outcome.note ? `: ${outcome.note}` : ''}`, actor: outcome.actor, stepIndex });
-    }
-    if (outcome.decision === 'timed_out') throw halt({ type: RunFailure.ApprovalTimedOut, message: `approval ${key} was not given in time`, stepIndex });
-  };
-
+  const run = new RunKernel(input);
+  setHandler(runStatusQuery, () => run.status);
+  setHandler(approveRunUpdate, (decision) => run.answerApproval('approved', decision), { validator: (decision) => run.validateApproval(decision) });
+  setHandler(rejectRunUpdate, (decision) => run.answerApproval('rejected', decision), { validator: (decision) => run.validateApproval(decision) });
+  setHandler(terminateRunUpdate, (request) => run.requestOverride('terminate', request), { validator: (request) => run.validateOverride(request) });
+  setHandler(forceCompleteRunUpdate, (request) => run.requestOverride('force_complete', request), { validator: (request) => run.validateOverride(request) });
   upsertSearchAttributes([
-    { key: TENANT_ID, value: tenantId },
+    { key: TENANT_ID, value: input.tenantId },
     { key: RUN_PHASE, value: 'CREATED' },
     { key: RUN_DEGRADED, value: false },
   ]);
-  const closing = () => ({ ...context, workflowId: workflowInfo().workflowId, plan, submittedBy: input.submittedBy, steps: status.steps, degraded: status.degraded });
-  const undo: Array<{ index: number; kind: EffectStepKind }> = [];
-  let currentStep: number | undefined;
-  let skippedGovernance = false;
 
   try {
-    await traced('open run', () => trace.openRun({ ...input, workflowId: workflowInfo().workflowId }));
-
-    const authorization = await forward.authorizeRun({ ...context, stepCount: plan.steps.length });
-    if (!authorization.allowed) {
-      throw halt({ type: RunFailure.GateRefused, message: `refused by the ${authorization.gate} gate: ${authorization.reason}`, gate: authorization.gate });
-    }
-    await enterPhase('AUTHORIZED', 'by-its-activity');
-    await enterPhase('EXECUTING', 'trace');
-
-    for (const [index, step] of plan.steps.entries()) {
-      if (honourOverride() === 'skip_rest') break;
-      currentStep = index;
-      mark(index, 'running');
-      const stepContext: RunStepContext = { ...context, stepIndex: index, policyFingerprint: authorization.policyFingerprint, faultPlan };
-      const finished = await runStep(step, stepContext);
-      mark(index, finished ? 'completed' : 'skipped');
-    }
-    currentStep = undefined;
-
-    if (honourOverride() === 'skip_rest') {
-      skippedGovernance = true;
-    } else {
-      await enterPhase('GOVERNANCE_CHECK', 'by-its-activity');
-      const executedKinds = status.steps.filter((step) => step.state === 'completed').map((step) => step.kind);
-      const verdict = await forward.evaluateRunGovernance({ ...context, policyFingerprint: authorization.policyFingerprint, executedKinds });
-      if (verdict.outcome === 'reject') {
-        throw halt({ type: RunFailure.GovernanceRejected, message: `governance rejected the run: ${verdict.violations.join('; ')}`, violations: verdict.violations });
-      }
-      if (verdict.outcome === 'approval_required') {
-        const outcome = await awaitApproval(GOVERNANCE_KEY, verdict.approval!.reason, verdict.approval!.timeoutSeconds * 1000);
-        if (outcome.decision === 'interrupted') skippedGovernance = true;
-        await settleApproval(GOVERNANCE_KEY, outcome);
-      }
-      honourOverride();
-    }
+    await run.execute();
   } catch (error) {
-    const cause = causeOf(error, currentStep);
-    if (currentStep !== undefined && status.steps[currentStep]?.state === 'running') mark(currentStep, 'failed', cause.message);
-    status.cause = cause;
-    status.rollingBack = true;
-    status.pendingApproval = null;
-    log.info('run rolling back', { runId, cause: cause.type });
-    await CancellationScope.nonCancellable(async () => {
-      await settle.beginRollback({ ...context, cause, compensatedSteps: undo.map((entry) => entry.index) });
-      for (const entry of undo) {
-        mark(entry.index, 'compensating');
-        await settle[COMPENSATIONS[entry.kind]]({ ...context, stepIndex: entry.index, kind: entry.kind, faultPlan });
-        mark(entry.index, 'compensated');
-      }
-      await settle.recordRunFailure({ ...closing(), cause });
-    });
-    status.rollingBack = false;
-    status.outcome = 'failed';
-    await enterPhase('FAILED', 'by-its-activity');
-    metrics.runFinished('failed', (Date.now() - startedAt) / 1000);
-    throw halt(cause);
+    await run.rollBack(error);
   }
-
-  // Past the point of no return: finalisation is not cancellable and is retried until it commits.
-  status.override = override?.kind === 'force_complete'
-    ? { actor: override.actor, reason: override.reason, skippedSteps: status.steps.filter((step) => step.state === 'pending' || step.state === 'skipped').map((step) => step.index), skippedGovernance }
-    : null;
-  for (const index of status.override?.skippedSteps ?? []) mark(index, 'skipped');
-  await CancellationScope.nonCancellable(async () => {
-    await enterPhase('FINALIZING', 'trace');
-    await settle.finalizeRun({ ...closing(), override: status.override });
-  });
-  status.outcome = 'completed';
-  await enterPhase('COMPLETED', 'by-its-activity');
-  metrics.runFinished('completed', (Date.now() - startedAt) / 1000);
-  return { runId, phase: 'COMPLETED', outcome: 'completed', steps: status.steps, degraded: status.degraded, override: status.override };
-
-  /** Runs one step; false when an operator override cut a wait or an approval short. */
-  async function runStep(step: RunStep, stepContext: RunStepContext): Promise<boolean> {
-    const index = stepContext.stepIndex;
-    if (isEffectStepKind(step.kind)) {
-      // Registered before it runs: a step can commit and still fail to report, and its compensation is safe either way.
-      undo.unshift({ index, kind: step.kind });
-      await executeEffect(stepContext, step as EffectStep);
-      return true;
-    }
-    await forward.checkRunGuard(stepContext);
-    if (step.kind === 'wait') {
-      const interrupted = await condition(() => override !== undefined, durationMs(step.duration));
-      if (interrupted) return false;
-      await traced(`wait step ${index}`, () => trace.completeWaitStep({ ...context, stepIndex: index }));
-      return true;
-    }
-    if (step.kind === 'approval') {
-      const outcome = await awaitApproval(stepKey(index), step.reason ?? 'the plan asks for an approval', durationMs(step.timeout ?? DEFAULT_APPROVAL_TIMEOUT));
-      await settleApproval(stepKey(index), outcome, index);
-      return outcome.decision === 'approved';
-    }
-    return true;
-  }
+  const result = await run.finalize();
+  await condition(allHandlersFinished);
+  return result;
 }
 
 function causeOf(error: unknown, stepIndex: number | undefined): RunCause {
   const at = stepIndex === undefined ? {} : { stepIndex };
   if (error instanceof ApplicationFailure && isRunFailureType(error.type) && error.details?.[0]) return error.details[0] as RunCause;
   if (error instanceof ActivityFailure) {
-    const inner = error.cause;
-    const innerType = inner instanceof ApplicationFailure ? (inner.type ?? undefined) : inner?.name;
-    if (innerType === RunFailure.TenantHalted || innerType === RunFailure.PolicyChanged) return { type: innerType, message: inner!.message, ...at };
+    const kind = failureKind(error);
+    if (kind === RunFailure.TenantHalted || kind === RunFailure.PolicyChanged) return { type: kind, message: failureMessage(error), ...at };
     return {
       type: stepIndex === undefined ? RunFailure.Internal : RunFailure.StepFailed,
-      message: inner?.message ?? error.message,
+      message: failureMessage(error),
       ...at,
-      ...(innerType ? { errorType: innerType } : {}),
+      ...(kind ? { errorType: kind } : {}),
     };
   }
   if (isCancellation(error)) return { type: RunFailure.Cancelled, message: 'the run was cancelled through Temporal', ...at };
-  return { type: RunFailure.Internal, message: messageOf(error), ...at };
-}
-
-function messageOf(error: unknown): string {
-  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
+  return { type: RunFailure.Internal, message: failureMessage(error), ...at };
 }

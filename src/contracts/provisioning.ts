@@ -3,6 +3,7 @@
  * Imports nothing that touches Node APIs.
  */
 import { defineQuery } from '@temporalio/workflow';
+import type { ProvisioningFailureType } from '../domain/provisioning-failure';
 
 export const PROVISIONING_STEPS = [
   'reserveTenant',
@@ -14,15 +15,9 @@ export const PROVISIONING_STEPS = [
 ] as const;
 export type ProvisioningStep = (typeof PROVISIONING_STEPS)[number];
 
-/** Failure types raised as non-retryable ApplicationFailures; the API maps each to words a user can act on. */
-export const ProvisioningFailure = {
-  SlugTaken: 'SlugTaken',
-  EmailRegistered: 'EmailRegistered',
-  InjectedFault: 'InjectedFault',
-  Internal: 'Internal',
-  RollbackIncomplete: 'RollbackIncomplete',
-} as const;
-export type ProvisioningFailureType = (typeof ProvisioningFailure)[keyof typeof ProvisioningFailure];
+// Defined in the domain, which must not import this module (it pulls in @temporalio/workflow); re-exported so the
+// contract stays the one place workflows, activities, API and tests import the failure types from.
+export { ProvisioningFailure, type ProvisioningFailureType } from '../domain/provisioning-failure';
 
 /** Test-only switch: make one step fail permanently, or `failures` times before it succeeds. */
 export interface FaultPlan {

@@ -1,4 +1,4 @@
-import { ProvisioningFailure, type ProvisioningFailureType } from '../contracts/provisioning';
+import { ProvisioningFailure, type ProvisioningFailureType } from './provisioning-failure';
 
 /** What a person who signed up can do about each failure; never a stack trace, never a secret. */
 export const PROVISIONING_FAILURE_MESSAGES: Record<ProvisioningFailureType, string> = {

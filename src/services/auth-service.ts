@@ -11,6 +11,7 @@ import type { GateDecision } from '../domain/gate-decision';
 import type { MembershipRole, TenantStatus } from '../domain/tenant-status';
 import { lifecycleDecision, tenantRequestDecision } from '../gates/lifecycle-gate';
 import type { GateRecorder } from '../gates/gate-recorder';
+import { DAY_MS } from '../domain/duration';
 
 export interface IssuedSession {
   userId: string;
@@ -35,7 +36,6 @@ export interface AuthServiceDependencies {
   now?: () => Date;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 let dummyPasswordHash: Promise<string> | undefined;
 /** A real scrypt hash of nothing anyone knows: a missing user costs the same verification as a present one. */

@@ -22,8 +22,8 @@ import { isLifecycleState, LifecycleRefusal, lifecycleRefusal, SYSTEM_TENANT_ID,
 import { TENANT_ID, TENANT_LIFECYCLE_STATE } from '../temporal/search-attributes';
 import { tenantLifecycleWorkflowId } from '../temporal/workflow-ids';
 import type { tenantLifecycle } from '../../workflows/lifecycle';
+import { DAY_MS } from '../domain/duration';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const LIVE_VIEW_TIMEOUT_MS = 3_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const isDeadlineExceeded = (error: unknown) => (error as { code?: number })?.code === GRPC_DEADLINE_EXCEEDED || (error as { cause?: { code?: number } })?.cause?.code === GRPC_DEADLINE_EXCEEDED;

@@ -6,7 +6,14 @@ import { hashPassword } from '../auth/password-hash';
 import { DEFAULT_RETENTION_DAYS } from '../domain/lifecycle';
 import { TENANT_ID } from '../temporal/search-attributes';
 import { provisioningWorkflowId } from '../temporal/workflow-ids';
-import type { SignupRequest } from '../api/schemas/signup';
+
+/** A signup the API has already validated: email lower-cased, password within policy, slug derived from orgName. */
+export interface SignupCommand {
+  email: string;
+  password: string;
+  orgName: string;
+  slug: string;
+}
 
 export type SignupOutcome =
   | { kind: 'accepted' | 'duplicate'; tenantId: string; slug: string; workflowId: string; status: 'provisioning' | 'active' | 'failed' }
@@ -29,15 +36,15 @@ const STATUS_BY_WORKFLOW_STATUS: Record<string, 'provisioning' | 'active' | 'fai
  */
 export function createSignupService(deps: { client: Client; taskQueue: string; retentionDays?: number }) {
   return {
-    async signup(request: SignupRequest, faultPlan?: FaultPlan): Promise<SignupOutcome> {
-      const workflowId = provisioningWorkflowId(request.slug);
-      const fingerprint = signupFingerprint(request.email, request.slug);
+    async signup(command: SignupCommand, faultPlan?: FaultPlan): Promise<SignupOutcome> {
+      const workflowId = provisioningWorkflowId(command.slug);
+      const fingerprint = signupFingerprint(command.email, command.slug);
       const input: ProvisionTenantInput = {
         tenantId: randomUUID(),
-        slug: request.slug,
-        orgName: request.orgName,
-        ownerEmail: request.email,
-        passwordHash: await hashPassword(request.password),
+        slug: command.slug,
+        orgName: command.orgName,
+        ownerEmail: command.email,
+        passwordHash: await hashPassword(command.password),
         signupFingerprint: fingerprint,
         defaultRetentionDays: deps.retentionDays ?? DEFAULT_RETENTION_DAYS,
         ...(faultPlan ? { faultPlan } : {}),
@@ -52,7 +59,7 @@ export function createSignupService(deps: { client: Client; taskQueue: string; r
           workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
           memo: { tenantId: input.tenantId, signupFingerprint: fingerprint } satisfies SignupMemo,
           typedSearchAttributes: [{ key: TENANT_ID, value: input.tenantId }],
-          staticSummary: `Provision tenant ${request.slug}`,
+          staticSummary: `Provision tenant ${command.slug}`,
         });
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -61,11 +68,11 @@ export function createSignupService(deps: { client: Client; taskQueue: string; r
       // The memo of whichever run holds the id says who asked for it first, without needing a worker.
       const description = await handle.describe();
       const memo = description.memo as SignupMemo | undefined;
-      if (!memo || memo.signupFingerprint !== fingerprint) return { kind: 'conflict', slug: request.slug };
+      if (!memo || memo.signupFingerprint !== fingerprint) return { kind: 'conflict', slug: command.slug };
       return {
         kind: memo.tenantId === input.tenantId ? 'accepted' : 'duplicate',
         tenantId: memo.tenantId,
-        slug: request.slug,
+        slug: command.slug,
         workflowId,
         status: STATUS_BY_WORKFLOW_STATUS[description.status.name] ?? 'failed',
       };

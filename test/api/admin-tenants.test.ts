@@ -14,6 +14,7 @@ import { bearer, buildTestApp, OPERATORS, tenantWorld, type TestApp } from '../s
 import { createActiveTenant, seedRecord } from '../support/runs';
 import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
 import { waitFor } from '../support/wait';
+import { DAY_MS } from '../../src/domain/duration';
 
 let orm: Orm;
 let subject: TestApp;
@@ -41,7 +42,6 @@ const founder = bearer(OPERATORS.founder.token);
 const ops = bearer(OPERATORS.ops.token);
 const FOUNDER_ACTOR = `operator:${OPERATORS.founder.name}`;
 const OPS_ACTOR = `operator:${OPERATORS.ops.name}`;
-const DAY_MS = 24 * 60 * 60 * 1000;
 const UNKNOWN_TENANT = '00000000-0000-4000-8000-00000000dead';
 
 const tenantPath = (tenantId: string) => `/api/v1/admin/tenants/${tenantId}`;

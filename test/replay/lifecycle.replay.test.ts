@@ -1,15 +1,34 @@
-import { replayHistories } from '../support/histories';
+import { loadHistories, replayHistories } from '../support/histories';
 
 /**
- * Replays tenant lifecycle and offboarding histories recorded from real workflows (scripts/record-lifecycle-histories.ts)
+ * Replays tenant lifecycle and offboarding histories recorded from real workflows (scripts/record-histories.ts)
  * against today's code: transitions, a refusal, restore, terminate with a run in flight, force-complete of a
  * retention wait, and a run that continued as new. A change that would break a live tenant's workflow fails here.
  */
 describe('replay of recorded lifecycle histories', () => {
   it('replays every recorded lifecycle history without nondeterminism', async () => {
     const { names, outcomes } = await replayHistories('lifecycle-');
-    expect(names).toEqual(['lifecycle-continued-as-new', 'lifecycle-force-completed', 'lifecycle-restored', 'lifecycle-suspend-unsuspend', 'lifecycle-terminated']);
+    expect(names).toEqual([
+      // Recorded before the patch 'lifecycle-safe-message-handlers' (the hand-rolled lock).
+      'lifecycle-continued-as-new',
+      'lifecycle-force-completed',
+      'lifecycle-restored',
+      // Recorded after it: transitions under the Mutex.
+      'lifecycle-safe-handlers-continued-as-new',
+      'lifecycle-safe-handlers-force-completed',
+      'lifecycle-safe-handlers-restored',
+      'lifecycle-safe-handlers-suspend-unsuspend',
+      'lifecycle-safe-handlers-terminated',
+      'lifecycle-suspend-unsuspend',
+      'lifecycle-terminated',
+    ]);
     expect(outcomes).toEqual(names.map((name) => [name, undefined]));
+  });
+
+  it('has the patched path in the newer histories and not in the older ones', async () => {
+    const histories = await loadHistories('lifecycle-');
+    const patchedOnes = histories.filter(({ history }) => history.events?.some((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch')).map(({ workflowId }) => workflowId);
+    expect(patchedOnes).toEqual(histories.map(({ workflowId }) => workflowId).filter((name) => name.startsWith('lifecycle-safe-handlers-')));
   });
 
   it('replays every recorded offboarding history without nondeterminism', async () => {

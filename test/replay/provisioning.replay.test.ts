@@ -1,7 +1,7 @@
 import { replayHistories } from '../support/histories';
 
 /**
- * Replays histories recorded from real runs (scripts/record-provisioning-histories.ts) against today's workflow code,
+ * Replays histories recorded from real runs (scripts/record-histories.ts) against today's workflow code,
  * including sagas recorded before provisioning started the lifecycle workflow (patched). A change that would break
  * running workflows fails here; ship it behind patched() or as a new workflow type.
  */

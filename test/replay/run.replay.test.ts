@@ -1,7 +1,7 @@
 import { replayHistories } from '../support/histories';
 
 /**
- * Replays run histories recorded from real runs (scripts/record-run-histories.ts) against today's workflow code: a
+ * Replays run histories recorded from real runs (scripts/record-histories.ts) against today's workflow code: a
  * completed run, rollbacks (step fault, governance, terminate), a transient retry, an approval and a force-complete.
  * A change that would break running workflows fails here; ship it behind patched() or as a new workflow type.
  */

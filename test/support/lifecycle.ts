@@ -1,19 +1,7 @@
-import type { Client } from '@temporalio/client';
-import type { TenantLifecycleInput } from '../../src/contracts/lifecycle';
 import type { Orm } from '../../src/db/orm';
 import { tenantSchemaExists } from '../../src/db/tenant-schema';
-import { tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
-import type { tenantLifecycle } from '../../workflows/lifecycle';
 
-/** Starts a tenant's lifecycle workflow as provisioning does, for a tenant made directly by the activities. */
-export const startLifecycle = (client: Client, taskQueue: string, tenantId: string, overrides: Partial<TenantLifecycleInput> = {}, workflowId = tenantLifecycleWorkflowId(tenantId)) =>
-  client.workflow.start<typeof tenantLifecycle>('tenantLifecycle', {
-    taskQueue,
-    workflowId,
-    args: [{ tenantId, state: 'active', defaultRetentionDays: 30, ...overrides }],
-  });
-
-export const operator = (reason: string, actor = 'operator:ada') => ({ actor, reason });
+export { operator, startLifecycle } from '../../tools/fixtures/lifecycle';
 
 /** What offboarding leaves or removes, read straight from Postgres. */
 export async function tenantRemains(orm: Orm, tenantId: string) {

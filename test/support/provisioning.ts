@@ -1,25 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { FaultPlan, ProvisionTenantInput } from '../../src/contracts/provisioning';
 import type { Orm } from '../../src/db/orm';
-import { signupFingerprint } from '../../src/services/signup-service';
-import { uniqueSlug } from './stack';
 
-/** Not a real hash: the saga stores it and never verifies it, and real scrypt would only slow the suite. */
-export const PLACEHOLDER_PASSWORD_HASH = 'scrypt$placeholder';
-
-export function provisionInput(overrides: Partial<ProvisionTenantInput> & { faultPlan?: FaultPlan } = {}): ProvisionTenantInput {
-  const slug = overrides.slug ?? uniqueSlug('org');
-  const ownerEmail = overrides.ownerEmail ?? `owner-${slug}@example.com`;
-  return {
-    tenantId: randomUUID(),
-    slug,
-    orgName: `Org ${slug}`,
-    ownerEmail,
-    passwordHash: PLACEHOLDER_PASSWORD_HASH,
-    signupFingerprint: signupFingerprint(ownerEmail, slug),
-    ...overrides,
-  };
-}
+export { PLACEHOLDER_PASSWORD_HASH, provisionInput } from '../../tools/fixtures/provisioning';
 
 /** What one successful provisioning leaves: everything once, audited in saga order. */
 export const FRESH_TENANT_FOOTPRINT = {

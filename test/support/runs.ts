@@ -1,46 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import { createProvisioningActivities } from '../../activities/provisioning';
-import type { RunFaultPlan, RunInput } from '../../src/contracts/run';
 import type { Orm } from '../../src/db/orm';
-import type { RunStep } from '../../src/domain/step-kinds';
 import { tenantSchemaName, type TenantStatus } from '../../src/domain/tenant-status';
-import { runWorkflowId } from '../../src/temporal/workflow-ids';
-import type { runWorkflow } from '../../workflows/run';
-import { provisionInput } from './provisioning';
 
-export interface TestTenant {
-  tenantId: string;
-  slug: string;
-  ownerEmail: string;
-}
-
-/** An active tenant with its schema, built by the real provisioning activities (no saga needed to get one). */
-export async function createActiveTenant(orm: Orm, overrides: Parameters<typeof provisionInput>[0] = {}): Promise<TestTenant> {
-  const input = provisionInput(overrides);
-  const activities = createProvisioningActivities({ orm, faultInjection: false });
-  const context = { tenantId: input.tenantId, workflowId: `provision:${input.slug}` };
-  await activities.reserveTenant({ ...context, slug: input.slug, orgName: input.orgName });
-  await activities.createOwner({ ...context, email: input.ownerEmail, passwordHash: input.passwordHash });
-  await activities.openTrialBilling(context);
-  await activities.createTenantSchema(context);
-  await activities.initOnboarding(context);
-  await activities.activateTenant(context);
-  return { tenantId: input.tenantId, slug: input.slug, ownerEmail: input.ownerEmail };
-}
-
-export function runInput(tenantId: string, steps: RunStep[], options: { faultPlan?: RunFaultPlan; runId?: string } = {}): RunInput {
-  return {
-    runId: options.runId ?? randomUUID(),
-    tenantId,
-    plan: { steps },
-    submittedBy: 'user:test',
-    ...(options.faultPlan ? { faultPlan: options.faultPlan } : {}),
-  };
-}
-
-export const startRun = (client: Client, taskQueue: string, input: RunInput) =>
-  client.workflow.start<typeof runWorkflow>('runWorkflow', { taskQueue, workflowId: runWorkflowId(input.runId), args: [input] });
+export { createActiveTenant, runInput, seedRecord, startRun, type TestTenant } from '../../tools/fixtures/runs';
 
 /** Everything a run can change in the tenant's own schema: its records and its ledger. */
 export async function tenantData(orm: Orm, tenantId: string) {
@@ -53,10 +14,6 @@ export async function tenantData(orm: Orm, tenantId: string) {
     ledger: ledger.map((row) => ({ key: row.entry_key, amount: Number(row.amount) })),
     balance: ledger.reduce((total, row) => total + Number(row.amount), 0),
   };
-}
-
-export async function seedRecord(orm: Orm, tenantId: string, key: string, value: unknown): Promise<void> {
-  await orm.em.fork().execute(`insert into "${tenantSchemaName(tenantId)}"."record" (key, value) values (?, ?::jsonb) on conflict (key) do update set value = excluded.value`, [key, JSON.stringify(value)]);
 }
 
 export async function setTenantStatus(orm: Orm, tenantId: string, status: TenantStatus): Promise<void> {

@@ -42,10 +42,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
-/** Unique per test, so tests never depend on each other's data or order. */
-export function uniqueSlug(prefix = 't'): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}`;
-}
+export { uniqueSlug } from '../../tools/fixtures/slugs';
 
 export const uniqueTaskQueue = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { provisioningProgressQuery } from '../../src/contracts/provisioning';
 import type { Orm } from '../../src/db/orm';
 import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
-import { removeOwnerViolatesAConstraint } from '../support/compensation-faults';
+import { removeOwnerViolatesAConstraint } from '../../tools/fixtures/compensation-faults';
 import { provisionInput, tenantFootprint } from '../support/provisioning';
 import { createActiveTenant, runInput, runRow, startRun, tenantData } from '../support/runs';
 import { connectToDevServer, startWorker, testOrm, uniqueSlug, uniqueTaskQueue, type DevServerHarness } from '../support/stack';

@@ -6,13 +6,13 @@ import { createActiveTenant, seedRecord, tenantData } from '../support/runs';
 import { uniqueTaskQueue } from '../support/stack';
 import { startTimeSkippingRig, type TimeSkippingRig } from '../support/time-skipping';
 import { waitFor } from '../support/wait';
+import { DAY_MS } from '../../src/domain/duration';
 
 // Retention is a durable timer: on the Java time-skipping server, days pass in moments.
 let environment: TestWorkflowEnvironment;
 let orm: Orm;
 let rig: TimeSkippingRig;
 const taskQueue = uniqueTaskQueue('lifecycle-ts');
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 beforeAll(async () => {
   rig = await startTimeSkippingRig(taskQueue);

@@ -58,7 +58,8 @@ export function signupRoutes(options: SignupRouteOptions): Router {
         throw error;
       }
       const faultPlan = parseFaultPlan(request.header('x-fault-injection'), options.faultInjection);
-      const outcome = await options.signups.signup(body, faultPlan);
+      const { email, password, orgName, slug } = body;
+      const outcome = await options.signups.signup({ email, password, orgName, slug }, faultPlan);
       options.metrics.signups.inc({ outcome: outcome.kind });
       if (outcome.kind === 'conflict') {
         throw new Problem(409, 'Name taken', `The organisation name "${outcome.slug}" is taken. Choose another name.`, { errors: [{ path: 'orgName', message: 'is taken' }] });

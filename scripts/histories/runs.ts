@@ -1,0 +1,69 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { approveRunUpdate, forceCompleteRunUpdate, runStatusQuery, terminateRunUpdate, type RunInput, type RunStatus } from '../../src/contracts/run';
+import { setPolicyRule } from '../../src/db/policy-rules';
+import { createActiveTenant, runInput, seedRecord, startRun } from '../../tools/fixtures/runs';
+import type { runWorkflow } from '../../workflows/run';
+import type { HistoryFamily } from './recorder';
+
+type RunHandle = WorkflowHandle<typeof runWorkflow>;
+
+async function until(handle: RunHandle, condition: (status: RunStatus) => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    if (condition(await handle.query(runStatusQuery))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the run never reached the awaited state');
+}
+
+/** Runs: completed, rolled back, retried, approved, terminated, force-completed, refused by governance. */
+export const recordRunHistories: HistoryFamily = async (stack, recorder) => {
+  const { client, orm } = stack.controlPlane;
+  const TASK_QUEUE = stack.config.TEMPORAL_TASK_QUEUE;
+  const tenant = await createActiveTenant(orm, { slug: `replay-runs-${Date.now().toString(36)}` });
+  await seedRecord(orm, tenant.tenantId, 'legacy', { old: true });
+  const five: RunInput['plan']['steps'] = [
+    { kind: 'records.write', key: 'profile', value: { plan: 'gold' } },
+    { kind: 'credits.debit', amount: 30 },
+    { kind: 'wait', duration: '1s' },
+    { kind: 'credits.refund', amount: 5 },
+    { kind: 'records.delete', key: 'legacy' },
+  ];
+  const scenarios: Record<string, { input: RunInput; drive?: (handle: RunHandle) => Promise<void>; before?: () => Promise<void> }> = {
+    'run-completed': { input: runInput(tenant.tenantId, five) },
+    'run-rolled-back': { input: runInput(tenant.tenantId, five, { faultPlan: { step: { index: 3, mode: 'permanent' } } }) },
+    'run-transient-retry': { input: runInput(tenant.tenantId, five.slice(0, 2), { faultPlan: { step: { index: 1, mode: 'transient', failures: 1 } } }) },
+    'run-approval-granted': {
+      input: runInput(tenant.tenantId, [{ kind: 'records.write', key: 'a', value: 1 }, { kind: 'approval', timeout: '1h' }]),
+      drive: async (handle) => {
+        await until(handle, (status) => status.pendingApproval !== null);
+        await handle.executeUpdate(approveRunUpdate, { args: [{ actor: 'user:recorder', note: 'recorded' }] });
+      },
+    },
+    'run-terminated': {
+      input: runInput(tenant.tenantId, [{ kind: 'credits.debit', amount: 2 }, { kind: 'wait', duration: '1h' }]),
+      drive: async (handle) => {
+        await until(handle, (status) => status.steps[1]!.state === 'running');
+        await handle.executeUpdate(terminateRunUpdate, { args: [{ actor: 'operator', reason: 'recorded' }] });
+      },
+    },
+    'run-force-completed': {
+      input: runInput(tenant.tenantId, [{ kind: 'credits.debit', amount: 2 }, { kind: 'wait', duration: '1h' }]),
+      drive: async (handle) => {
+        await until(handle, (status) => status.steps[1]!.state === 'running');
+        await handle.executeUpdate(forceCompleteRunUpdate, { args: [{ actor: 'operator', reason: 'recorded' }] });
+      },
+    },
+    'run-governance-rejected': {
+      input: runInput(tenant.tenantId, [{ kind: 'credits.debit', amount: 500 }]),
+      before: () => setPolicyRule(orm.em.fork(), tenant.tenantId, 'max_debit_total', { limit: 100 }),
+    },
+  };
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (!recorder.wants(name)) continue;
+    await scenario.before?.();
+    const handle = await startRun(client, TASK_QUEUE, scenario.input);
+    await scenario.drive?.(handle);
+    await handle.result().catch(() => undefined);
+    await recorder.save(name, await handle.fetchHistory());
+  }
+};
