@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ApplyTransitionInput, LifecycleStepContext } from '../src/contracts/lifecycle';
@@ -9,7 +8,6 @@ import { LIFECYCLE_EVENT, LifecycleRefusal, REFUSED_EVENT, TERMINATED_EVENT, typ
 
 export interface LifecycleDependencies {
   orm: Orm;
-  faultInjection?: boolean;
   now?: () => Date;
 }
 
@@ -49,9 +47,6 @@ export function createLifecycleActivities(deps: LifecycleDependencies) {
 
   return {
     async applyLifecycleTransition(input: ApplyTransitionInput): Promise<void> {
-      if (deps.faultInjection && Context.current().info.attempt <= (input.injectedFailures ?? 0)) {
-        throw ApplicationFailure.create({ type: 'InjectedTransientFault', message: 'injected transient fault changing the tenant status' });
-      }
       await deps.orm.em.fork().transactional((em) => setStatus(em, input, LIFECYCLE_EVENT[input.action]));
     },
 

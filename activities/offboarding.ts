@@ -3,7 +3,6 @@ import { Context, log } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { OffboardingFaultPlan, OffboardingStep } from '../src/contracts/lifecycle';
 import { terminateRunUpdate, type OperatorOverrideInput } from '../src/contracts/run';
 import { recordAudit } from '../src/db/audit';
 import { TenantArchive } from '../src/db/entities';
@@ -17,7 +16,6 @@ export interface OffboardingDependencies {
   orm: Orm;
   /** Reaches the tenant's runs through the same terminate update an operator uses. */
   client: Client;
-  faultInjection: boolean;
 }
 
 export interface OffboardingStepInput {
@@ -25,7 +23,6 @@ export interface OffboardingStepInput {
   workflowId: string;
   actor: string;
   reason: string | null;
-  faultPlan?: OffboardingFaultPlan;
 }
 
 const ARCHIVE_FORMAT = 'tenant-archive/v1';
@@ -49,14 +46,6 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
       idempotencyKey: `${input.tenantId}:${action}`,
       details,
     });
-
-  /** Test-only: fails the first N attempts of a step, before its effect, so a retry must do the whole step. */
-  const injectFault = (input: OffboardingStepInput, step: OffboardingStep) => {
-    if (!deps.faultInjection || input.faultPlan?.step !== step) return;
-    if (Context.current().info.attempt <= input.faultPlan.failures) {
-      throw ApplicationFailure.create({ type: 'InjectedTransientFault', message: `injected transient fault at ${step}` });
-    }
-  };
 
   /** The tenant's runs whose row says unfinished, keyed by run id, with their workflow ids. */
   const unfinishedRunRows = async (tenantId: string): Promise<Map<string, string>> => {
@@ -85,7 +74,6 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
   return {
     /** Every API key and refresh token of the tenant stops working. */
     async revokeTenantCredentials(input: OffboardingStepInput): Promise<{ apiKeys: number; refreshTokens: number }> {
-      injectFault(input, 'revokeCredentials');
       return deps.orm.em.fork().transactional(async (em) => {
         const keys = await em.execute<{ affectedRows: number }>(
           'update api_key set revoked_at = now(), revoked_by = ? where tenant_id = ? and revoked_at is null',
@@ -111,7 +99,6 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
      * Heartbeats while it waits; a run already ended is only waited for, so a retry changes nothing.
      */
     async terminateTenantRuns(input: OffboardingStepInput): Promise<{ terminated: number }> {
-      injectFault(input, 'cancelRuns');
       const request = { actor: input.actor, reason: `tenant offboarding${input.reason ? `: ${input.reason}` : ''}` };
       const ended = new Set<string>();
       let terminated = 0;
@@ -138,7 +125,6 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
 
     /** The tenant's rows and its schema's tables as one JSON document with its SHA-256; written once. */
     async exportTenantArchive(input: OffboardingStepInput): Promise<{ checksum: string; byteSize: number }> {
-      injectFault(input, 'exportArchive');
       return deps.orm.em.fork().transactional(async (em) => {
         const existing = await em.findOne(TenantArchive, { tenantId: input.tenantId });
         if (existing) return { checksum: existing.checksum, byteSize: existing.byteSize };
@@ -160,7 +146,6 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
      * archive, run records and the audit trail. Refuses to run before the archive exists: nothing is deleted that was not exported.
      */
     async purgeTenantData(input: OffboardingStepInput): Promise<void> {
-      injectFault(input, 'purgeData');
       await deps.orm.em.fork().transactional(async (em) => {
         const archived = await em.count(TenantArchive, { tenantId: input.tenantId });
         if (archived === 0) {

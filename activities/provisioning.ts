@@ -7,12 +7,10 @@ import { BillingAccount, Tenant, TenantMembership, User } from '../src/db/entiti
 import type { Orm } from '../src/db/orm';
 import { createTenantTables, dropTenantTables } from '../src/db/tenant-schema';
 import { TRIAL_DAYS } from '../src/domain/tenant-status';
-import { raisePlannedFault } from './fault-injection';
 import { DAY_MS } from '../src/domain/duration';
 
 export interface ProvisioningDependencies {
   orm: Orm;
-  faultInjection: boolean;
   now?: () => Date;
 }
 
@@ -25,10 +23,7 @@ const ACTOR = 'system:provisioning';
 export function createProvisioningActivities(deps: ProvisioningDependencies) {
   const now = deps.now ?? (() => new Date());
 
-  async function step(context: StepContext, name: ProvisioningStep, effect: (em: EntityManager) => Promise<void>) {
-    await deps.orm.em.fork().transactional(effect);
-    raisePlannedFault(deps.faultInjection, context.faultPlan, name);
-  }
+  const step = (effect: (em: EntityManager) => Promise<void>) => deps.orm.em.fork().transactional(effect);
   const audit = (em: EntityManager, context: StepContext, action: string, extra: { from?: string; to?: string; reason?: string; details?: Record<string, unknown> } = {}) =>
     recordAudit(em, {
       actor: ACTOR,
@@ -46,7 +41,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
 
   return {
     async reserveTenant(input: StepContext & { slug: string; orgName: string }): Promise<void> {
-      await step(input, 'reserveTenant', async (em) => {
+      await step(async (em) => {
         await em
           .createQueryBuilder(Tenant)
           .insert({
@@ -78,7 +73,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     },
 
     async createOwner(input: StepContext & { email: string; passwordHash: string }): Promise<void> {
-      await step(input, 'createOwner', async (em) => {
+      await step(async (em) => {
         const email = input.email.toLowerCase();
         let owner = await em.findOne(User, { email });
         if (owner && owner.createdByTenantId !== input.tenantId) {
@@ -114,7 +109,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     },
 
     async openTrialBilling(context: StepContext): Promise<void> {
-      await step(context, 'openTrialBilling', async (em) => {
+      await step(async (em) => {
         const trialEndsAt = new Date(now().getTime() + TRIAL_DAYS * DAY_MS);
         await em
           .createQueryBuilder(BillingAccount)
@@ -134,7 +129,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     },
 
     async createTenantSchema(context: StepContext): Promise<void> {
-      await step(context, 'createTenantSchema', async (em) => {
+      await step(async (em) => {
         await createTenantTables(em, context.tenantId);
         await audit(em, context, 'tenant.schema_created');
       });
@@ -148,7 +143,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     },
 
     async initOnboarding(context: StepContext): Promise<void> {
-      await step(context, 'initOnboarding', async (em) => {
+      await step(async (em) => {
         await em.nativeUpdate(Tenant, { id: context.tenantId, onboardingState: null }, { onboardingState: 'provisioned', onboardingUpdatedAt: now() });
         await audit(em, context, 'onboarding.initialised', { to: 'provisioned' });
       });
@@ -161,7 +156,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     },
 
     async activateTenant(context: StepContext): Promise<void> {
-      await step(context, 'activateTenant', async (em) => {
+      await step(async (em) => {
         const activated = await em.nativeUpdate(Tenant, { id: context.tenantId, status: 'provisioning' }, { status: 'active', updatedAt: now() });
         if (activated === 0) {
           const tenant = await em.findOne(Tenant, { id: context.tenantId });

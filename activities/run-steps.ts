@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { StepError, type RunContext, type RunFaultPlan, type RunStepContext } from '../src/contracts/run';
+import { StepError, type RunContext, type RunStepContext } from '../src/contracts/run';
 import type { Orm } from '../src/db/orm';
 import { acknowledge, recordRunAudit } from '../src/db/run-trail';
 import { compensationKey, stepKey } from '../src/domain/run-audit';
@@ -8,17 +8,15 @@ import type { EffectStep, EffectStepKind, StepOfKind } from '../src/domain/step-
 import { tenantSchemaName } from '../src/domain/tenant-status';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import { assertRunMayProceed } from './run-guard';
-import { raiseCompensationFault, raiseStepFault } from './run-faults';
 
 export interface RunStepDependencies {
   orm: Orm;
-  faultInjection: boolean;
   /** DISABLE_RUN_EXECUTION stops running work at its next step, not only new submissions. */
   killSwitches?: KillSwitches;
 }
 
 export type StepCall<Kind extends EffectStepKind> = RunStepContext & { step: StepOfKind<Kind> };
-export type CompensationCall = RunContext & { stepIndex: number; kind: EffectStepKind; faultPlan?: RunFaultPlan };
+export type CompensationCall = RunContext & { stepIndex: number; kind: EffectStepKind };
 
 export interface StepReport {
   /** False when a retry found the effect already committed by an earlier attempt and changed nothing. */
@@ -57,12 +55,10 @@ export function createRunStepActivities(deps: RunStepDependencies) {
       });
       return { applied: outcome.applied };
     });
-    raiseStepFault(deps.faultInjection, call.faultPlan, call.stepIndex);
     return report;
   }
 
   async function compensate(call: CompensationCall, undo: (em: EntityManager) => Promise<{ undone: boolean }>): Promise<{ undone: boolean }> {
-    raiseCompensationFault(deps.faultInjection, call.faultPlan, call.stepIndex);
     return deps.orm.em.fork().transactional(async (em) => {
       // An offboarded tenant's schema may already be gone: then there is nothing left to restore.
       const outcome = (await tenantTablesExist(em, call.tenantId)) ? await undo(em) : { undone: false };

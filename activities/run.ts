@@ -5,13 +5,11 @@ import type {
   GovernanceResult,
   RunCause,
   RunContext,
-  RunFaultPlan,
   RunInput,
   RunOverride,
   RunStepContext,
   RunStepStatus,
 } from '../src/contracts/run';
-import { recordAudit } from '../src/db/audit';
 import { advanceOnboarding } from '../src/db/onboarding';
 import type { Orm } from '../src/db/orm';
 import { readActivePolicy } from '../src/db/policy-rules';
@@ -23,7 +21,6 @@ import { evaluateGovernance, governanceWaitingMs, lifecycleGate, stepCountGate }
 import { plannedWaitingMs, type RunPlan, type StepKind } from '../src/domain/step-kinds';
 import { storableJson, storableText } from '../src/domain/storable-text';
 import { tenantSchemaName } from '../src/domain/tenant-status';
-import { raiseTraceFault } from './run-faults';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import { assertRunMayProceed, readTenantStatus } from './run-guard';
 
@@ -35,7 +32,6 @@ export type ExecutionGate = (em: EntityManager, request: { runId: string; tenant
 
 export interface RunDependencies {
   orm: Orm;
-  faultInjection: boolean;
   executionGates?: ExecutionGate[];
   /** DISABLE_RUN_EXECUTION stops running work at its next step, not only new submissions. */
   killSwitches?: KillSwitches;
@@ -162,8 +158,7 @@ export function createRunActivities(deps: RunDependencies) {
     },
 
     /** A phase trace: the row's phase and an audit event. The workflow treats a failure here as DEGRADED, not fatal. */
-    async recordRunPhase(input: RunContext & { phase: RunPhase; faultPlan?: RunFaultPlan }): Promise<void> {
-      raiseTraceFault(deps.faultInjection, input.faultPlan);
+    async recordRunPhase(input: RunContext & { phase: RunPhase }): Promise<void> {
       await transaction(async (em) => {
         const from = await movePhase(em, input.runId, input.phase);
         if (from !== undefined) await recordRunAudit(em, input, 'run.phase_changed', `phase:${input.phase}`, { from, to: input.phase });

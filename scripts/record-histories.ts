@@ -6,19 +6,39 @@
  * Then it stamps test/replay/workflow-sources.json with the workflow code it recorded against; a test fails while a
  * workflow file differs from that stamp, so no workflow change ships without this step.
  */
+import { NativeConnection } from '@temporalio/worker';
 import { startBenchStack } from '../bench/stack';
+import { ActivityFaults } from '../tools/fixtures/activity-faults';
+import { createControlPlaneWorker } from '../workers/control-plane-worker';
 import { recordLifecycleHistories } from './histories/lifecycle';
 import { recordProvisioningHistories } from './histories/provisioning';
-import { HistoryRecorder } from './histories/recorder';
+import { HistoryRecorder, type RecordingRig } from './histories/recorder';
 import { recordRunHistories } from './histories/runs';
 import { writeWorkflowSourceStamp } from './histories/workflow-sources';
 
 async function main() {
   const recorder = HistoryRecorder.fromArguments(process.argv.slice(2));
-  const stack = await startBenchStack({ FAULT_INJECTION: 'true' });
+  const stack = await startBenchStack();
+  const connection = await NativeConnection.connect({ address: stack.config.TEMPORAL_ADDRESS });
   try {
-    for (const family of [recordProvisioningHistories, recordLifecycleHistories, recordRunHistories]) await family(stack, recorder);
+    // Scenarios run on a worker of their own, the stack's own worker idle beside it: only this one injects faults.
+    const { client, orm, metrics, events } = stack.controlPlane;
+    const faults = new ActivityFaults();
+    const rig: RecordingRig = { client, orm, taskQueue: `${stack.config.TEMPORAL_TASK_QUEUE}-recording`, faults };
+    const worker = await createControlPlaneWorker({
+      connection,
+      namespace: stack.config.TEMPORAL_NAMESPACE,
+      taskQueue: rig.taskQueue,
+      orm,
+      metrics,
+      events,
+      activityInterceptors: [faults.interceptor],
+    });
+    await worker.runUntil(async () => {
+      for (const family of [recordProvisioningHistories, recordLifecycleHistories, recordRunHistories]) await family(rig, recorder);
+    });
   } finally {
+    await connection.close();
     await stack.stop();
   }
   await writeWorkflowSourceStamp();

@@ -53,7 +53,6 @@ const environmentSchema = z
 
     HOSTED_MODE: flag(false),
     SIGNUP_RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(100000).default(5),
-    FAULT_INJECTION: flag(false),
 
     /** HS256 key of access tokens, at least 32 bytes; required in production (elsewhere a per-process one is made). */
     AUTH_TOKEN_SECRET: optionalText.pipe(z.string().min(32, { message: 'must be at least 32 characters' }).optional()),
@@ -94,9 +93,6 @@ const environmentSchema = z
     BENCH_ROUNDS: z.coerce.number().int().min(1).max(20).default(3),
   })
   .superRefine((env, ctx) => {
-    if (env.FAULT_INJECTION && env.NODE_ENV === 'production') {
-      ctx.addIssue({ code: 'custom', path: ['FAULT_INJECTION'], message: 'must be off when NODE_ENV=production' });
-    }
     if (env.NODE_ENV === 'production' && env.AUTH_TOKEN_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_TOKEN_SECRET'], message: 'is required when NODE_ENV=production (tokens must survive restarts and agree across processes)' });
     }

@@ -57,7 +57,6 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       orm,
       metrics,
       events,
-      faultInjection: config.FAULT_INJECTION,
       killSwitches: killSwitchesFrom(config),
     });
     workerRun = worker.run().catch((error) => logger.fatal({ err: error }, 'worker stopped with an error'));
@@ -83,7 +82,6 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       readiness,
       hostedMode: config.HOSTED_MODE,
       signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
-      faultInjection: config.FAULT_INJECTION,
       extraMetrics: worker ? () => temporalWorkerMetrics(workerMetricsAddress(config)) : undefined,
       orm,
       access: createAccessControl({ config, orm, logger, metrics, events }),

@@ -24,12 +24,11 @@ export interface ControlPlaneWorkerDependencies {
   orm: Orm;
   metrics: Metrics;
   events: EventSink;
-  faultInjection: boolean;
   /** Environment kill switches; all off when not given. */
   killSwitches?: KillSwitches;
   /** A prebuilt bundle (tests reuse one); otherwise the worker bundles `workflows/` at start. */
   workflowBundle?: WorkflowBundleOption;
-  /** Test workers add fault injection here; they run inside the product's own interceptors. */
+  /** Test workers add fault injection here (tools/fixtures/activity-faults.ts), inside the product's own interceptors. */
   activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
@@ -37,16 +36,16 @@ const NO_KILL_SWITCHES: KillSwitches = { disableSignup: false, disableRunExecuti
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'faultInjection' | 'killSwitches'> & { metrics?: Metrics; client: Client }) {
+export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'killSwitches'> & { metrics?: Metrics; client: Client }) {
   const killSwitches = deps.killSwitches ?? NO_KILL_SWITCHES;
   return {
-    ...createProvisioningActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
-    ...createLifecycleActivities({ orm: deps.orm, faultInjection: deps.faultInjection }),
-    ...createOffboardingActivities({ orm: deps.orm, client: deps.client, faultInjection: deps.faultInjection }),
+    ...createProvisioningActivities({ orm: deps.orm }),
+    ...createLifecycleActivities({ orm: deps.orm }),
+    ...createOffboardingActivities({ orm: deps.orm, client: deps.client }),
     ...createBillingActivities({ orm: deps.orm }),
     ...createGateActivities({ orm: deps.orm }),
-    ...createRunActivities({ orm: deps.orm, faultInjection: deps.faultInjection, killSwitches, executionGates: workerExecutionGates(killSwitches) }),
-    ...createRunStepActivities({ orm: deps.orm, faultInjection: deps.faultInjection, killSwitches }),
+    ...createRunActivities({ orm: deps.orm, killSwitches, executionGates: workerExecutionGates(killSwitches) }),
+    ...createRunStepActivities({ orm: deps.orm, killSwitches }),
     ...createRunReconcilerActivities({ orm: deps.orm, metrics: deps.metrics }),
     ...createBaselineActivities(),
   };

@@ -17,6 +17,8 @@ import { Mutex } from 'async-mutex';
 import type { LifecycleActivities } from '../activities/lifecycle';
 import {
   forceCompleteTenantUpdate,
+  legacyForceCompleteTenantUpdate,
+  legacyTerminateTenantUpdate,
   lifecycleStateQuery,
   restoreUpdate,
   softDeleteUpdate,
@@ -208,7 +210,7 @@ class TenantLifecycle {
     try {
       await executeChild(offboardTenant, {
         workflowId: offboardingWorkflowId(tenantId),
-        args: [{ tenantId, ...request, ...(this.input.offboardingFaultPlan ? { faultPlan: this.input.offboardingFaultPlan } : {}) }],
+        args: [{ tenantId, ...request }],
         // Offboarding must finish even if this workflow is closed by hand.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: [{ key: TENANT_ID, value: tenantId }],
@@ -277,7 +279,6 @@ class TenantLifecycle {
       reason: request.reason ?? null,
       transitionKey: this.transitionKey('lifecycle'),
       details,
-      ...(this.input.transitionFailures ? { injectedFailures: this.input.transitionFailures } : {}),
     });
     this.record(action, from, to, request);
     return this.answer(action, from);
@@ -326,10 +327,15 @@ export async function tenantLifecycle(input: TenantLifecycleInput): Promise<Life
   setHandler(unsuspendUpdate, (request) => lifecycle.unsuspend(request), { validator: lifecycle.validator('unsuspend') });
   setHandler(softDeleteUpdate, (request) => lifecycle.softDelete(request), { validator: lifecycle.validator('softDelete') });
   setHandler(restoreUpdate, (request) => lifecycle.restore(request), { validator: lifecycle.validator('restore') });
-  setHandler(terminateTenantUpdate, (request) => lifecycle.terminate(request), { validator: lifecycle.validator('terminate') });
-  setHandler(forceCompleteTenantUpdate, (request) => lifecycle.forceComplete(request), { validator: lifecycle.validator('forceComplete') });
+  for (const update of [terminateTenantUpdate, legacyTerminateTenantUpdate]) {
+    setHandler(update, (request) => lifecycle.terminate(request), { validator: lifecycle.validator('terminate') });
+  }
+  for (const update of [forceCompleteTenantUpdate, legacyForceCompleteTenantUpdate]) {
+    setHandler(update, (request) => lifecycle.forceComplete(request), { validator: lifecycle.validator('forceComplete') });
+  }
 
-  const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  // Inputs recorded before testHooks carried the bound at the top level: read so their histories replay.
+  const historyLimit = input.testHooks?.historyLimit ?? (input as { historyLimit?: number }).historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
 
   while (lifecycle.offboarding === null) {

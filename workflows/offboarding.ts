@@ -35,7 +35,7 @@ export async function offboardTenant(input: OffboardTenantInput): Promise<Offboa
   const { workflowId } = workflowInfo();
   const progress: OffboardingProgress = { tenantId: input.tenantId, trigger: input.trigger, currentStep: null, completed: [], archiveChecksum: null };
   setHandler(offboardingProgressQuery, () => progress);
-  const context = { tenantId: input.tenantId, workflowId, actor: input.actor, reason: input.reason, faultPlan: input.faultPlan };
+  const context = { tenantId: input.tenantId, workflowId, actor: input.actor, reason: input.reason };
 
   const run = async <T>(name: OffboardingStep, act: () => Promise<T>): Promise<T> => {
     progress.currentStep = name;

@@ -63,7 +63,7 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
   // Sagas started before this patch replay with their forward steps as ordinary activities.
   const localSteps = patched('local-saga-steps');
   const steps = localSteps ? localForward : forward;
-  const context: StepContext = { tenantId: input.tenantId, workflowId: workflowInfo().workflowId, faultPlan: input.faultPlan };
+  const context: StepContext = { tenantId: input.tenantId, workflowId: workflowInfo().workflowId };
   const progress: ProvisioningProgress = {
     tenantId: input.tenantId,
     slug: input.slug,

@@ -18,6 +18,8 @@ import type { RunStepActivities } from '../activities/run-steps';
 import {
   approveRunUpdate,
   forceCompleteRunUpdate,
+  legacyForceCompleteRunUpdate,
+  legacyTerminateRunUpdate,
   rejectRunUpdate,
   RunFailure,
   RunUpdateRefusal,
@@ -180,7 +182,7 @@ class RunKernel {
       if (this.forceCompleteRequested) break;
       this.currentStep = index;
       this.mark(index, 'running');
-      const stepContext: RunStepContext = { ...this.context, stepIndex: index, policyFingerprint: authorization.policyFingerprint, faultPlan: this.input.faultPlan };
+      const stepContext: RunStepContext = { ...this.context, stepIndex: index, policyFingerprint: authorization.policyFingerprint };
       const finished = await this.runStep(step, stepContext);
       this.mark(index, finished ? 'completed' : 'skipped');
     }
@@ -206,7 +208,7 @@ class RunKernel {
       await settle.beginRollback({ ...this.context, cause, compensatedSteps: this.undo.map((entry) => entry.index) });
       for (const entry of this.undo) {
         this.mark(entry.index, 'compensating');
-        await settle[COMPENSATIONS[entry.kind]]({ ...this.context, stepIndex: entry.index, kind: entry.kind, faultPlan: this.input.faultPlan });
+        await settle[COMPENSATIONS[entry.kind]]({ ...this.context, stepIndex: entry.index, kind: entry.kind });
         this.mark(entry.index, 'compensated');
       }
       await settle.recordRunFailure({ ...this.closing(), cause });
@@ -320,7 +322,7 @@ class RunKernel {
     upsertSearchAttributes([{ key: RUN_PHASE, value: phase }]);
     log.info('run phase', { runId: this.input.runId, phase });
     events.emit({ type: 'run.phase_changed', tenantId: this.input.tenantId, runId: this.input.runId, data: { phase } });
-    if (persist === 'trace') await this.traced(`phase ${phase}`, () => trace.recordRunPhase({ ...this.context, phase, faultPlan: this.input.faultPlan }));
+    if (persist === 'trace') await this.traced(`phase ${phase}`, () => trace.recordRunPhase({ ...this.context, phase }));
   }
 
   /** An audit or trace write that failed after its retries marks the run DEGRADED, visibly, and the run goes on. */
@@ -363,8 +365,12 @@ export async function runWorkflow(input: RunInput): Promise<RunResult> {
   setHandler(runStatusQuery, () => run.status);
   setHandler(approveRunUpdate, (decision) => run.answerApproval('approved', decision), { validator: (decision) => run.validateApproval(decision) });
   setHandler(rejectRunUpdate, (decision) => run.answerApproval('rejected', decision), { validator: (decision) => run.validateApproval(decision) });
-  setHandler(terminateRunUpdate, (request) => run.requestOverride('terminate', request), { validator: (request) => run.validateOverride(request) });
-  setHandler(forceCompleteRunUpdate, (request) => run.requestOverride('force_complete', request), { validator: (request) => run.validateOverride(request) });
+  for (const update of [terminateRunUpdate, legacyTerminateRunUpdate]) {
+    setHandler(update, (request) => run.requestOverride('terminate', request), { validator: (request) => run.validateOverride(request) });
+  }
+  for (const update of [forceCompleteRunUpdate, legacyForceCompleteRunUpdate]) {
+    setHandler(update, (request) => run.requestOverride('force_complete', request), { validator: (request) => run.validateOverride(request) });
+  }
   upsertSearchAttributes([
     { key: TENANT_ID, value: input.tenantId },
     { key: RUN_PHASE, value: 'CREATED' },

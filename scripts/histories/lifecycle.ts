@@ -9,6 +9,7 @@ import {
   type TenantLifecycleInput,
 } from '../../src/contracts/lifecycle';
 import { offboardingWorkflowId } from '../../src/temporal/workflow-ids';
+import { slowLifecycleTransitions } from '../../tools/fixtures/activity-faults';
 import { operator, startLifecycle } from '../../tools/fixtures/lifecycle';
 import { createActiveTenant, runInput, startRun } from '../../tools/fixtures/runs';
 import type { tenantLifecycle } from '../../workflows/lifecycle';
@@ -21,18 +22,20 @@ interface LifecycleScenario {
   drive(handle: LifecycleHandle, tenantId: string): Promise<void>;
   /** The scenario ends in offboarding: the child's history is recorded too. */
   offboards?: boolean;
+  /** Each status change fails once before it commits, so two operators' updates overlap. */
+  slowTransitions?: boolean;
 }
 
 /**
  * The generation of lifecycle code these scenarios record. Histories of older generations stay on disk under their
- * own prefix (`lifecycle-` before the patch 'lifecycle-safe-message-handlers'); bump it with the next patch.
+ * own prefix: `lifecycle-` before the patch 'lifecycle-safe-message-handlers', `lifecycle-safe-handlers-` before the
+ * run and tenant updates got distinct names. Bump it with the next change to the lifecycle.
  */
-const GENERATION = 'lifecycle-safe-handlers-';
+const GENERATION = 'lifecycle-distinct-updates-';
 
 /** Tenant lifecycles: every transition, a refusal, a race of two operators, continue-as-new, both ways to offboard. */
-export const recordLifecycleHistories: HistoryFamily = async (stack, recorder) => {
-  const { client, orm } = stack.controlPlane;
-  const taskQueue = stack.config.TEMPORAL_TASK_QUEUE;
+export const recordLifecycleHistories: HistoryFamily = async (rig, recorder) => {
+  const { client, orm, taskQueue } = rig;
   const scenarios: Record<string, LifecycleScenario> = {
     'suspend-unsuspend': {
       drive: async (handle) => {
@@ -63,7 +66,8 @@ export const recordLifecycleHistories: HistoryFamily = async (stack, recorder) =
       },
     },
     'continued-as-new': {
-      overrides: { historyLimit: 30, transitionFailures: 1 },
+      overrides: { testHooks: { historyLimit: 30 } },
+      slowTransitions: true,
       drive: async (handle) => {
         for (let round = 0; round < 2; round += 1) {
           await Promise.allSettled([
@@ -76,11 +80,12 @@ export const recordLifecycleHistories: HistoryFamily = async (stack, recorder) =
     },
   };
 
-  for (const [scenario, { overrides, drive, offboards }] of Object.entries(scenarios)) {
+  for (const [scenario, { overrides, drive, offboards, slowTransitions }] of Object.entries(scenarios)) {
     const name = `${GENERATION}${scenario}`;
     const offboardingName = `offboarding-${scenario}`;
     if (!recorder.wants(name, ...(offboards ? [offboardingName] : []))) continue;
     const tenant = await createActiveTenant(orm, { slug: `replay-${scenario}-${Date.now().toString(36)}` });
+    if (slowTransitions) rig.faults.add(slowLifecycleTransitions(tenant.tenantId, 1));
     const handle = await startLifecycle(client, taskQueue, tenant.tenantId, overrides);
     await drive(handle, tenant.tenantId);
     if (offboards) {

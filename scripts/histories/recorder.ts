@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BenchStack } from '../../bench/stack';
+import type { Client } from '@temporalio/client';
+import type { Orm } from '../../src/db/orm';
+import type { ActivityFaults } from '../../tools/fixtures/activity-faults';
 
 export const HISTORIES_DIRECTORY = path.resolve(__dirname, '../../test/replay/histories');
 
@@ -30,5 +32,13 @@ export class HistoryRecorder {
   }
 }
 
-/** One family of workflows: records its scenarios on the running stack. */
-export type HistoryFamily = (stack: BenchStack, recorder: HistoryRecorder) => Promise<void>;
+/** Where scenarios run: a worker of the product on `taskQueue`, with test faults a scenario may plan by workflow id. */
+export interface RecordingRig {
+  client: Client;
+  orm: Orm;
+  taskQueue: string;
+  faults: ActivityFaults;
+}
+
+/** One family of workflows: records its scenarios. */
+export type HistoryFamily = (rig: RecordingRig, recorder: HistoryRecorder) => Promise<void>;

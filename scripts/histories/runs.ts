@@ -3,6 +3,7 @@ import { approveRunUpdate, forceCompleteRunUpdate, runStatusQuery, terminateRunU
 import { setPolicyRule } from '../../src/db/policy-rules';
 import { createActiveTenant, runInput, seedRecord, startRun } from '../../tools/fixtures/runs';
 import type { runWorkflow } from '../../workflows/run';
+import { runStepFault, type ActivityFault } from '../../tools/fixtures/activity-faults';
 import type { HistoryFamily } from './recorder';
 
 type RunHandle = WorkflowHandle<typeof runWorkflow>;
@@ -15,10 +16,15 @@ async function until(handle: RunHandle, condition: (status: RunStatus) => boolea
   throw new Error('the run never reached the awaited state');
 }
 
+/**
+ * The generation of run code these scenarios record. Histories of older generations stay on disk under their own
+ * prefix (`run-`: before the run and tenant updates got distinct names); bump it with the next change to the run.
+ */
+const GENERATION = 'run-distinct-updates-';
+
 /** Runs: completed, rolled back, retried, approved, terminated, force-completed, refused by governance. */
-export const recordRunHistories: HistoryFamily = async (stack, recorder) => {
-  const { client, orm } = stack.controlPlane;
-  const TASK_QUEUE = stack.config.TEMPORAL_TASK_QUEUE;
+export const recordRunHistories: HistoryFamily = async (rig, recorder) => {
+  const { client, orm, taskQueue } = rig;
   const tenant = await createActiveTenant(orm, { slug: `replay-runs-${Date.now().toString(36)}` });
   await seedRecord(orm, tenant.tenantId, 'legacy', { old: true });
   const five: RunInput['plan']['steps'] = [
@@ -28,40 +34,42 @@ export const recordRunHistories: HistoryFamily = async (stack, recorder) => {
     { kind: 'credits.refund', amount: 5 },
     { kind: 'records.delete', key: 'legacy' },
   ];
-  const scenarios: Record<string, { input: RunInput; drive?: (handle: RunHandle) => Promise<void>; before?: () => Promise<void> }> = {
-    'run-completed': { input: runInput(tenant.tenantId, five) },
-    'run-rolled-back': { input: runInput(tenant.tenantId, five, { faultPlan: { step: { index: 3, mode: 'permanent' } } }) },
-    'run-transient-retry': { input: runInput(tenant.tenantId, five.slice(0, 2), { faultPlan: { step: { index: 1, mode: 'transient', failures: 1 } } }) },
-    'run-approval-granted': {
+  const scenarios: Record<string, { input: RunInput; drive?: (handle: RunHandle) => Promise<void>; before?: () => Promise<void>; fault?: (runId: string) => ActivityFault }> = {
+    completed: { input: runInput(tenant.tenantId, five) },
+    'rolled-back': { input: runInput(tenant.tenantId, five), fault: (runId) => runStepFault(runId, 3, 'permanent') },
+    'transient-retry': { input: runInput(tenant.tenantId, five.slice(0, 2)), fault: (runId) => runStepFault(runId, 1, 'transient', 1) },
+    'approval-granted': {
       input: runInput(tenant.tenantId, [{ kind: 'records.write', key: 'a', value: 1 }, { kind: 'approval', timeout: '1h' }]),
       drive: async (handle) => {
         await until(handle, (status) => status.pendingApproval !== null);
         await handle.executeUpdate(approveRunUpdate, { args: [{ actor: 'user:recorder', note: 'recorded' }] });
       },
     },
-    'run-terminated': {
+    terminated: {
       input: runInput(tenant.tenantId, [{ kind: 'credits.debit', amount: 2 }, { kind: 'wait', duration: '1h' }]),
       drive: async (handle) => {
         await until(handle, (status) => status.steps[1]!.state === 'running');
         await handle.executeUpdate(terminateRunUpdate, { args: [{ actor: 'operator', reason: 'recorded' }] });
       },
     },
-    'run-force-completed': {
+    'force-completed': {
       input: runInput(tenant.tenantId, [{ kind: 'credits.debit', amount: 2 }, { kind: 'wait', duration: '1h' }]),
       drive: async (handle) => {
         await until(handle, (status) => status.steps[1]!.state === 'running');
         await handle.executeUpdate(forceCompleteRunUpdate, { args: [{ actor: 'operator', reason: 'recorded' }] });
       },
     },
-    'run-governance-rejected': {
+    'governance-rejected': {
       input: runInput(tenant.tenantId, [{ kind: 'credits.debit', amount: 500 }]),
       before: () => setPolicyRule(orm.em.fork(), tenant.tenantId, 'max_debit_total', { limit: 100 }),
     },
   };
-  for (const [name, scenario] of Object.entries(scenarios)) {
+  for (const [scenarioName, scenario] of Object.entries(scenarios)) {
+    const name = `${GENERATION}${scenarioName}`;
     if (!recorder.wants(name)) continue;
     await scenario.before?.();
-    const handle = await startRun(client, TASK_QUEUE, scenario.input);
+    if (scenario.fault) rig.faults.add(scenario.fault(scenario.input.runId));
+    const handle = await startRun(client, taskQueue, scenario.input);
     await scenario.drive?.(handle);
     await handle.result().catch(() => undefined);
     await recorder.save(name, await handle.fetchHistory());

@@ -28,7 +28,6 @@ export interface AppDependencies {
   readiness: Record<string, ReadinessCheck>;
   hostedMode: boolean;
   signupRatePerHour: number;
-  faultInjection: boolean;
   /** Extra Prometheus text appended to /metrics (the Temporal SDK's worker metrics when this process runs a worker). */
   extraMetrics?: () => Promise<string>;
   /** Authentication, gates, auth/API-key/billing services and kill switches (src/access-control.ts). */
@@ -98,7 +97,7 @@ export function buildApp(deps: AppDependencies): Express {
 
   // Outside hosted mode the public signup does not exist at all: the catch-all 404 answers it.
   if (deps.hostedMode) {
-    app.use(signupRoutes({ signups: deps.signups, metrics: deps.metrics, ratePerHour: deps.signupRatePerHour, faultInjection: deps.faultInjection, switches: access.killSwitches, gates: access.gates, route }));
+    app.use(signupRoutes({ signups: deps.signups, metrics: deps.metrics, ratePerHour: deps.signupRatePerHour, switches: access.killSwitches, gates: access.gates, route }));
   }
   app.use(authRoutes({ auth: access.auth, route, metrics: deps.metrics, gates: access.gates, loginLimits: access.loginLimits }));
   app.use(apiKeyRoutes({ apiKeys: access.apiKeys, route }));

@@ -16,12 +16,13 @@ export interface TenantLifecycleInput {
   defaultRetentionDays: number;
   /** Carried across continue-as-new; absent on the first run. */
   carried?: LifecycleCarry;
-  /** Continue-as-new after this many history events (tests lower it). */
+  /** Never set in production (no service or route passes it): what a test may change to reach a branch sooner. */
+  testHooks?: LifecycleTestHooks;
+}
+
+export interface LifecycleTestHooks {
+  /** Continue-as-new past this many history events instead of the default 2,000. */
   historyLimit?: number;
-  /** Test-only: passed to the Offboarding child. */
-  offboardingFaultPlan?: OffboardingFaultPlan;
-  /** Test-only: each status change fails this many times before it commits (a slow transition, for races). */
-  transitionFailures?: number;
 }
 
 /** What a continued run must remember. */
@@ -78,9 +79,15 @@ export const suspendUpdate = defineUpdate<TransitionAnswer, [LifecycleRequest]>(
 export const unsuspendUpdate = defineUpdate<TransitionAnswer, [LifecycleRequest]>('unsuspend');
 export const softDeleteUpdate = defineUpdate<TransitionAnswer, [SoftDeleteRequest]>('softDelete');
 export const restoreUpdate = defineUpdate<TransitionAnswer, [LifecycleRequest]>('restore');
-export const terminateTenantUpdate = defineUpdate<TransitionAnswer, [LifecycleRequest]>('terminate');
+export const terminateTenantUpdate = defineUpdate<TransitionAnswer, [LifecycleRequest]>('terminateTenant');
 /** Ends a running retention wait now (offboarding starts), or marks a stuck onboarding complete. */
-export const forceCompleteTenantUpdate = defineUpdate<TransitionAnswer, [LifecycleRequest]>('forceComplete');
+export const forceCompleteTenantUpdate = defineUpdate<TransitionAnswer, [LifecycleRequest]>('forceCompleteTenant');
+/**
+ * The names these two updates had while run and tenant workflows shared them (`terminate` read like Temporal's own
+ * terminate). Still registered, so histories and callers that use them keep working; send the new names.
+ */
+export const legacyTerminateTenantUpdate = defineUpdate<TransitionAnswer, [LifecycleRequest]>('terminate');
+export const legacyForceCompleteTenantUpdate = defineUpdate<TransitionAnswer, [LifecycleRequest]>('forceComplete');
 export const lifecycleStateQuery = defineQuery<LifecycleView>('lifecycleState');
 
 export type OffboardingTrigger = 'retention_expired' | 'terminate' | 'force_complete';
@@ -93,17 +100,10 @@ export interface OffboardingRequest {
 
 export interface OffboardTenantInput extends OffboardingRequest {
   tenantId: string;
-  /** Test-only: make one offboarding step fail `failures` times before it succeeds. */
-  faultPlan?: OffboardingFaultPlan;
 }
 
 export const OFFBOARDING_STEPS = ['revokeCredentials', 'cancelRuns', 'exportArchive', 'purgeData', 'markTerminated'] as const;
 export type OffboardingStep = (typeof OFFBOARDING_STEPS)[number];
-
-export interface OffboardingFaultPlan {
-  step: OffboardingStep;
-  failures: number;
-}
 
 export interface OffboardingProgress {
   tenantId: string;
@@ -136,6 +136,4 @@ export interface ApplyTransitionInput extends LifecycleStepContext {
   /** Unique per transition of this tenant: a retried activity writes its change and audit row once. */
   transitionKey: string;
   details?: Record<string, unknown>;
-  /** Test-only, see TenantLifecycleInput.transitionFailures. */
-  injectedFailures?: number;
 }

@@ -19,13 +19,6 @@ export type ProvisioningStep = (typeof PROVISIONING_STEPS)[number];
 // contract stays the one place workflows, activities, API and tests import the failure types from.
 export { ProvisioningFailure, type ProvisioningFailureType } from '../domain/provisioning-failure';
 
-/** Test-only switch: make one step fail permanently, or `failures` times before it succeeds. */
-export interface FaultPlan {
-  step: ProvisioningStep;
-  mode: 'permanent' | 'transient';
-  failures?: number;
-}
-
 export interface ProvisionTenantInput {
   tenantId: string;
   slug: string;
@@ -37,7 +30,6 @@ export interface ProvisionTenantInput {
   signupFingerprint: string;
   /** Retention of a later soft delete that names none; handed to the tenant's lifecycle workflow. */
   defaultRetentionDays?: number;
-  faultPlan?: FaultPlan;
 }
 
 export interface ProvisionTenantResult {
@@ -68,9 +60,8 @@ export interface FailedCompensation {
 
 export const provisioningProgressQuery = defineQuery<ProvisioningProgress>('provisioningProgress');
 
-/** Activity input shared by every step: who acts, under which saga, and the fault plan if a test set one. */
+/** Activity input shared by every step: which tenant, under which saga. */
 export interface StepContext {
   tenantId: string;
   workflowId: string;
-  faultPlan?: FaultPlan;
 }

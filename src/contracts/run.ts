@@ -45,23 +45,12 @@ export const RunUpdateRefusal = {
 } as const;
 export type RunUpdateRefusalType = (typeof RunUpdateRefusal)[keyof typeof RunUpdateRefusal];
 
-/** Test-only switch, honoured only when the worker enables fault injection. */
-export interface RunFaultPlan {
-  /** Step `index` commits its effect, then fails: for good (`permanent`) or its first `failures` attempts. */
-  step?: { index: number; mode: 'permanent' | 'transient'; failures?: number };
-  /** The compensation of step `index` fails its first `failures` attempts before it succeeds. */
-  compensation?: { index: number; failures: number };
-  /** Every phase-trace write fails, so the run must go on DEGRADED rather than dark. */
-  failTraceWrites?: boolean;
-}
-
 export interface RunInput {
   runId: string;
   tenantId: string;
   plan: RunPlan;
   /** Who submitted it, as an audit actor (`user:<id>`). */
   submittedBy: string;
-  faultPlan?: RunFaultPlan;
 }
 
 export type RunStepState = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated' | 'skipped';
@@ -142,9 +131,12 @@ export const runStatusQuery = defineQuery<RunStatus>('runStatus');
 export const approveRunUpdate = defineUpdate<ApprovalAnswer, [ApprovalInput]>('approve');
 export const rejectRunUpdate = defineUpdate<ApprovalAnswer, [ApprovalInput]>('reject');
 /** Graceful: interrupts waits at once and an in-flight step at its end, rolls back, ends FAILED. */
-export const terminateRunUpdate = defineUpdate<OverrideAnswer, [OperatorOverrideInput]>('terminate');
+export const terminateRunUpdate = defineUpdate<OverrideAnswer, [OperatorOverrideInput]>('terminateRun');
 /** Skips what remains (steps and governance), ends COMPLETED with the override audited. */
-export const forceCompleteRunUpdate = defineUpdate<OverrideAnswer, [OperatorOverrideInput]>('forceComplete');
+export const forceCompleteRunUpdate = defineUpdate<OverrideAnswer, [OperatorOverrideInput]>('forceCompleteRun');
+/** The names these two updates had while run and tenant workflows shared them: still registered, send the new ones. */
+export const legacyTerminateRunUpdate = defineUpdate<OverrideAnswer, [OperatorOverrideInput]>('terminate');
+export const legacyForceCompleteRunUpdate = defineUpdate<OverrideAnswer, [OperatorOverrideInput]>('forceComplete');
 
 /** Activity input shared by everything a run does: runId is the correlation key everywhere. */
 export interface RunContext {
@@ -156,7 +148,6 @@ export interface RunStepContext extends RunContext {
   stepIndex: number;
   /** The policy read at authorisation: any other fingerprint now means the policy changed mid-run. */
   policyFingerprint: string;
-  faultPlan?: RunFaultPlan;
 }
 
 export interface AuthorizationResult {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { mintApiKey } from '../auth/api-key-format';
 import { recordAudit } from '../db/audit';
 import { advanceOnboarding } from '../db/onboarding';

@@ -15,7 +15,6 @@ import {
   type ApprovalInput,
   type OperatorOverrideInput,
   type OverrideAnswer,
-  type RunFaultPlan,
   type RunInput,
   type RunStatus,
 } from '../contracts/run';
@@ -42,7 +41,6 @@ export interface RunSubmission {
   plan: RunPlan;
   /** The same key from the same tenant lands on the same run, so a retried POST never runs the plan twice. */
   idempotencyKey?: string;
-  faultPlan?: RunFaultPlan;
 }
 
 export type SubmitOutcome = { kind: 'accepted' | 'duplicate'; runId: string; workflowId: string } | { kind: 'conflict'; runId: string };
@@ -130,7 +128,6 @@ export function createRunService(deps: RunServiceDependencies) {
         tenantId: submission.tenantId,
         plan: submission.plan,
         submittedBy: submission.submittedBy,
-        ...(submission.faultPlan ? { faultPlan: submission.faultPlan } : {}),
       };
       try {
         await deps.client.workflow.start<typeof runWorkflow>('runWorkflow', {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
-import type { FaultPlan, ProvisioningProgress, ProvisionTenantInput } from '../contracts/provisioning';
+import type { ProvisioningProgress, ProvisionTenantInput } from '../contracts/provisioning';
 import { provisioningProgressQuery } from '../contracts/provisioning';
 import { hashPassword } from '../auth/password-hash';
 import { DEFAULT_RETENTION_DAYS } from '../domain/lifecycle';
@@ -36,7 +36,7 @@ const STATUS_BY_WORKFLOW_STATUS: Record<string, 'provisioning' | 'active' | 'fai
  */
 export function createSignupService(deps: { client: Client; taskQueue: string; retentionDays?: number }) {
   return {
-    async signup(command: SignupCommand, faultPlan?: FaultPlan): Promise<SignupOutcome> {
+    async signup(command: SignupCommand): Promise<SignupOutcome> {
       const workflowId = provisioningWorkflowId(command.slug);
       const fingerprint = signupFingerprint(command.email, command.slug);
       const input: ProvisionTenantInput = {
@@ -47,7 +47,6 @@ export function createSignupService(deps: { client: Client; taskQueue: string; r
         passwordHash: await hashPassword(command.password),
         signupFingerprint: fingerprint,
         defaultRetentionDays: deps.retentionDays ?? DEFAULT_RETENTION_DAYS,
-        ...(faultPlan ? { faultPlan } : {}),
       };
       let handle: WorkflowHandle;
       try {

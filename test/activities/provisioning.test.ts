@@ -10,7 +10,7 @@ let activities: ReturnType<typeof createProvisioningActivities>;
 
 beforeAll(async () => {
   orm = await testOrm();
-  activities = createProvisioningActivities({ orm, faultInjection: false });
+  activities = createProvisioningActivities({ orm });
 });
 afterAll(() => orm.close(true));
 

@@ -81,8 +81,8 @@ describe('run audit reconciler', () => {
 
   it('reports a run that went through the real activities clean, and settles it', async () => {
     const tenant = await createActiveTenant(orm);
-    const run = createRunActivities({ orm, faultInjection: false });
-    const steps = createRunStepActivities({ orm, faultInjection: false });
+    const run = createRunActivities({ orm });
+    const steps = createRunStepActivities({ orm });
     const input = runInput(tenant.tenantId, [{ kind: 'records.write', key: 'a', value: 1 }]);
     const context = { runId: input.runId, tenantId: tenant.tenantId };
     await run.openRun({ ...input, workflowId: `run:${input.runId}` });

@@ -13,8 +13,8 @@ let run: ReturnType<typeof createRunActivities>;
 
 beforeAll(async () => {
   orm = await testOrm();
-  steps = createRunStepActivities({ orm, faultInjection: false });
-  run = createRunActivities({ orm, faultInjection: false });
+  steps = createRunStepActivities({ orm });
+  run = createRunActivities({ orm });
 });
 afterAll(() => orm.close(true));
 
@@ -93,7 +93,6 @@ describe('run step activities', () => {
     const context = await authorised(tenant.tenantId);
     const switchedOff = createRunStepActivities({
       orm,
-      faultInjection: false,
       killSwitches: { disableSignup: false, disableRunExecution: true, readOnlyMode: false, globalRateLimitPerMinute: 0 },
     });
     await expect(switchedOff.debitCredits({ ...context, step: { kind: 'credits.debit', amount: 1 } })).rejects.toMatchObject({

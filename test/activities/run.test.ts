@@ -17,7 +17,7 @@ const inActivity = <T>(work: () => Promise<T>): Promise<T> => new MockActivityEn
 
 beforeAll(async () => {
   orm = await testOrm();
-  run = createRunActivities({ orm, faultInjection: false });
+  run = createRunActivities({ orm });
 });
 afterAll(() => orm.close(true));
 
@@ -78,7 +78,6 @@ describe('run bookkeeping activities', () => {
     const seen: string[] = [];
     const gated = createRunActivities({
       orm,
-      faultInjection: false,
       executionGates: [
         async () => {
           seen.push('protection');
@@ -104,8 +103,8 @@ describe('run bookkeeping activities', () => {
   });
 
   it("the worker's execution gates refuse a switched-off kernel and an expired plan at AUTHORIZED", async () => {
-    const switchedOff = createRunActivities({ orm, faultInjection: false, executionGates: workerExecutionGates({ ...NO_SWITCHES, disableRunExecution: true }) });
-    const gated = createRunActivities({ orm, faultInjection: false, executionGates: workerExecutionGates(NO_SWITCHES) });
+    const switchedOff = createRunActivities({ orm, executionGates: workerExecutionGates({ ...NO_SWITCHES, disableRunExecution: true }) });
+    const gated = createRunActivities({ orm, executionGates: workerExecutionGates(NO_SWITCHES) });
     const tenant = await createActiveTenant(orm);
     const authorize = (activities: typeof run, stepCount: number) => activities.authorizeRun({ runId: runInput(tenant.tenantId, []).runId, tenantId: tenant.tenantId, stepCount });
 
@@ -118,7 +117,7 @@ describe('run bookkeeping activities', () => {
   it("a compensation after the tenant's schema was dropped (offboarding) changes nothing and still acknowledges", async () => {
     const tenant = await createActiveTenant(orm);
     await seedRecord(orm, tenant.tenantId, 'k', 'before');
-    const steps = createRunStepActivities({ orm, faultInjection: false });
+    const steps = createRunStepActivities({ orm });
     const input = runInput(tenant.tenantId, [{ kind: 'records.write', key: 'k', value: 'after' }]);
     const { policyFingerprint } = await run.authorizeRun({ runId: input.runId, tenantId: tenant.tenantId, stepCount: 1 });
     await steps.writeRecord({ runId: input.runId, tenantId: tenant.tenantId, stepIndex: 0, policyFingerprint, step: { kind: 'records.write', key: 'k', value: 'after' } });

@@ -185,7 +185,7 @@ describe('the running stack, fuzzed from its OpenAPI document', () => {
 describe('hostile values that reach Temporal and Postgres', () => {
   const fieldErrors = (response: FuzzedResponse) => ((response.body as { errors?: Array<{ path: string }> })?.errors ?? []).map((error) => error.path);
 
-  it('answers hostile signups, with and without injected faults, and refuses unstorable names with a 400 naming orgName', async () => {
+  it('answers hostile signups and refuses unstorable names with a 400 naming orgName', async () => {
     const names = [
       { orgName: 'Nul\u0000Org', storable: false },
       { orgName: 'Lone \uD800 Org', storable: false },
@@ -197,18 +197,15 @@ describe('hostile values that reach Temporal and Postgres', () => {
       { orgName: '\u200B\uFEFF', storable: true },
       { orgName: 'Plain Org', storable: true },
     ];
-    const faults = [undefined, 'createOwner:permanent', 'createTenantSchema:transient:2', 'activateTenant:permanent'];
     const failures: string[] = [];
     for (const { orgName, storable } of names) {
-      for (const fault of faults) {
-        const suffix = uniqueSlug('o');
-        const body = { email: `${suffix}@example.com`, password: 'Strong-Password-42', orgName: `${orgName} ${suffix}` };
-        const fuzzed = json('POST /api/v1/signup', 'post', '/api/v1/signup', body, fault ? { 'X-Fault-Injection': fault } : {});
-        const response = await sendAndTrack(fuzzed);
-        const violations = responseViolations(response);
-        if (!storable && (response.status !== 400 || !fieldErrors(response).includes('orgName'))) violations.push(`unstorable orgName answered ${response.status}, not a 400 naming orgName`);
-        if (violations.length > 0) failures.push(`${describeRequest(fuzzed)} → ${response.status}: ${violations.join('; ')}`);
-      }
+      const suffix = uniqueSlug('o');
+      const body = { email: `${suffix}@example.com`, password: 'Strong-Password-42', orgName: `${orgName} ${suffix}` };
+      const fuzzed = json('POST /api/v1/signup', 'post', '/api/v1/signup', body);
+      const response = await sendAndTrack(fuzzed);
+      const violations = responseViolations(response);
+      if (!storable && (response.status !== 400 || !fieldErrors(response).includes('orgName'))) violations.push(`unstorable orgName answered ${response.status}, not a 400 naming orgName`);
+      if (violations.length > 0) failures.push(`${describeRequest(fuzzed)} → ${response.status}: ${violations.join('; ')}`);
     }
     expect(failures).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { loadHistories, replayHistories } from '../support/histories';
+import { acceptedUpdateNames, loadHistories, replayHistories } from '../support/histories';
 
 /**
  * Replays tenant lifecycle and offboarding histories recorded from real workflows (scripts/record-histories.ts)
@@ -8,12 +8,16 @@ import { loadHistories, replayHistories } from '../support/histories';
 describe('replay of recorded lifecycle histories', () => {
   it('replays every recorded lifecycle history without nondeterminism', async () => {
     const { names, outcomes } = await replayHistories('lifecycle-');
+    // Each generation stays on disk: see the GENERATION constants in scripts/histories/.
     expect(names).toEqual([
-      // Recorded before the patch 'lifecycle-safe-message-handlers' (the hand-rolled lock).
       'lifecycle-continued-as-new',
+      'lifecycle-distinct-updates-continued-as-new',
+      'lifecycle-distinct-updates-force-completed',
+      'lifecycle-distinct-updates-restored',
+      'lifecycle-distinct-updates-suspend-unsuspend',
+      'lifecycle-distinct-updates-terminated',
       'lifecycle-force-completed',
       'lifecycle-restored',
-      // Recorded after it: transitions under the Mutex.
       'lifecycle-safe-handlers-continued-as-new',
       'lifecycle-safe-handlers-force-completed',
       'lifecycle-safe-handlers-restored',
@@ -28,7 +32,13 @@ describe('replay of recorded lifecycle histories', () => {
   it('has the patched path in the newer histories and not in the older ones', async () => {
     const histories = await loadHistories('lifecycle-');
     const patchedOnes = histories.filter(({ history }) => history.events?.some((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch')).map(({ workflowId }) => workflowId);
-    expect(patchedOnes).toEqual(histories.map(({ workflowId }) => workflowId).filter((name) => name.startsWith('lifecycle-safe-handlers-')));
+    const afterThePatch = (name: string) => name.startsWith('lifecycle-safe-handlers-') || name.startsWith('lifecycle-distinct-updates-');
+    expect(patchedOnes).toEqual(histories.map(({ workflowId }) => workflowId).filter(afterThePatch));
+  });
+
+  it('covers the old and the new names of the terminate and force-complete updates', async () => {
+    const updates = new Set((await loadHistories('lifecycle-')).flatMap(({ history }) => acceptedUpdateNames(history)));
+    expect([...updates].sort()).toEqual(['forceComplete', 'forceCompleteTenant', 'restore', 'softDelete', 'suspend', 'terminate', 'terminateTenant', 'unsuspend']);
   });
 
   it('replays every recorded offboarding history without nondeterminism', async () => {

@@ -1,4 +1,4 @@
-import { replayHistories } from '../support/histories';
+import { acceptedUpdateNames, loadHistories, replayHistories } from '../support/histories';
 
 /**
  * Replays run histories recorded from real runs (scripts/record-histories.ts) against today's workflow code: a
@@ -8,9 +8,17 @@ import { replayHistories } from '../support/histories';
 describe('replay of recorded run histories', () => {
   it('replays every recorded run history without nondeterminism', async () => {
     const { names, outcomes } = await replayHistories('run-');
+    // Each generation stays on disk: see the GENERATION constants in scripts/histories/.
     expect(names).toEqual([
       'run-approval-granted',
       'run-completed',
+      'run-distinct-updates-approval-granted',
+      'run-distinct-updates-completed',
+      'run-distinct-updates-force-completed',
+      'run-distinct-updates-governance-rejected',
+      'run-distinct-updates-rolled-back',
+      'run-distinct-updates-terminated',
+      'run-distinct-updates-transient-retry',
       'run-force-completed',
       'run-governance-rejected',
       'run-rolled-back',
@@ -18,5 +26,10 @@ describe('replay of recorded run histories', () => {
       'run-transient-retry',
     ]);
     expect(outcomes).toEqual(names.map((name) => [name, undefined]));
+  });
+
+  it('covers the old and the new names of the override updates', async () => {
+    const updates = new Set((await loadHistories('run-')).flatMap(({ history }) => acceptedUpdateNames(history)));
+    expect([...updates].sort()).toEqual(['approve', 'forceComplete', 'forceCompleteRun', 'terminate', 'terminateRun']);
   });
 });

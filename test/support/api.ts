@@ -7,6 +7,7 @@ import { createLogger } from '../../src/observability/logger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { createSignupService } from '../../src/services/signup-service';
 import { createAccessControl } from '../../src/access-control';
+import { ActivityFaults } from '../../tools/fixtures/activity-faults';
 import { TEST_AUTH_SECRET } from './auth';
 import { connectToDevServer, startWorker, testConfig, testOrm, uniqueTaskQueue, type DevServerHarness } from './stack';
 
@@ -18,6 +19,8 @@ export interface ApiHarness {
   metrics: Metrics;
   config: Config;
   taskQueue: string;
+  /** Faults a test plans for a workflow of the harness's worker, by workflow id. */
+  faults: ActivityFaults;
   close(): Promise<void>;
 }
 
@@ -27,7 +30,8 @@ export async function startApiHarness(overrides: Record<string, string> = {}): P
   const orm = await testOrm();
   const taskQueue = uniqueTaskQueue('api');
   const metrics = createMetrics();
-  const worker: Worker = await startWorker({ connection: temporal.connection, taskQueue, orm, metrics });
+  const faults = new ActivityFaults();
+  const worker: Worker = await startWorker({ connection: temporal.connection, taskQueue, orm, metrics, activityInterceptors: [faults.interceptor] });
   const workerRun = worker.run();
   const build = (more: Record<string, string> = {}, extra: Partial<AppDependencies> = {}) => {
     const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, AUTH_TOKEN_SECRET: TEST_AUTH_SECRET, ...overrides, ...more });
@@ -43,7 +47,6 @@ export async function startApiHarness(overrides: Record<string, string> = {}): P
       },
       hostedMode: config.HOSTED_MODE,
       signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
-      faultInjection: config.FAULT_INJECTION,
       orm,
       access: createAccessControl({ config, orm, logger, metrics }),
       ...extra,
@@ -57,6 +60,7 @@ export async function startApiHarness(overrides: Record<string, string> = {}): P
     metrics,
     config: testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...overrides }),
     taskQueue,
+    faults,
     async close() {
       worker.shutdown();
       await workerRun;

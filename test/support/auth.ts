@@ -57,7 +57,6 @@ export async function buildTestApp(orm: Orm, options: { env?: Record<string, str
     readiness: {},
     hostedMode: config.HOSTED_MODE,
     signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
-    faultInjection: config.FAULT_INJECTION,
     orm,
     access,
     runs: createRunService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE }),

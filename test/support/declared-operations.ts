@@ -37,7 +37,6 @@ export function declaredOperationNames(): string[] {
     readiness: {},
     hostedMode: true,
     signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
-    faultInjection: config.FAULT_INJECTION,
     orm: unusedOrm,
     access: createAccessControl({ config, orm: unusedOrm, logger, metrics }),
     runs: createRunService({ client, orm: unusedOrm, taskQueue: config.TEMPORAL_TASK_QUEUE }),

@@ -28,6 +28,14 @@ const replaySinks: InjectedSinks<ControlPlaneSinks> = {
   metrics: { provisioningFinished: ignored, runFinished: ignored, lifecycleTransition: ignored },
 };
 
+/** The names of the updates a history accepted: shows which handler names a set of histories covers. */
+export function acceptedUpdateNames(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((event) => {
+    const name = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name;
+    return name ? [name] : [];
+  });
+}
+
 /** Replays every history whose file starts with `prefix` against today's workflow code: [name, error message]. */
 export async function replayHistories(prefix: string): Promise<{ names: string[]; outcomes: Array<[string, string | undefined]> }> {
   const histories = await loadHistories(prefix);

@@ -52,7 +52,6 @@ export async function startRunApiHarness(): Promise<RunApiHarness> {
     readiness: {},
     hostedMode: false,
     signupRatePerHour: 1000,
-    faultInjection: false,
     orm,
     access,
     runs,

@@ -36,13 +36,13 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DATABASE_URL: testDatabaseUrl(),
     TEMPORAL_ADDRESS: testTemporalAddress(),
     HOSTED_MODE: 'true',
-    FAULT_INJECTION: 'true',
     SIGNUP_RATE_LIMIT_PER_HOUR: '100000',
     ...overrides,
   });
 }
 
 export { uniqueSlug } from '../../tools/fixtures/slugs';
+import { ActivityFaults } from '../../tools/fixtures/activity-faults';
 
 export const uniqueTaskQueue = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
@@ -80,7 +80,6 @@ export async function startWorker(options: {
   taskQueue: string;
   orm: Orm;
   metrics?: Metrics;
-  faultInjection?: boolean;
   namespace?: string;
   events?: EventSink;
   /** A bundle of other workflows (test fixtures); the project's own otherwise. */
@@ -96,7 +95,6 @@ export async function startWorker(options: {
     orm: options.orm,
     metrics,
     events: options.events ?? new EventSink({ store: postgresEventStore(options.orm), logger: createLogger('silent'), metrics }),
-    faultInjection: options.faultInjection ?? true,
     workflowBundle: options.workflowBundle ?? (await workflowBundle()),
     activityInterceptors: options.activityInterceptors,
   });
@@ -106,6 +104,8 @@ export interface DevServerWorker {
   temporal: DevServerHarness;
   orm: Orm;
   worker: Worker;
+  /** Faults a test plans for a workflow of this worker, by workflow id. */
+  faults: ActivityFaults;
   close(): Promise<void>;
 }
 
@@ -113,12 +113,14 @@ export interface DevServerWorker {
 export async function startDevServerWorker(taskQueue: string): Promise<DevServerWorker> {
   const temporal = await connectToDevServer();
   const orm = await testOrm();
-  const worker = await startWorker({ connection: temporal.connection, taskQueue, orm });
+  const faults = new ActivityFaults();
+  const worker = await startWorker({ connection: temporal.connection, taskQueue, orm, activityInterceptors: [faults.interceptor] });
   const workerRun = worker.run();
   return {
     temporal,
     orm,
     worker,
+    faults,
     async close() {
       worker.shutdown();
       await workerRun;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Orm } from '../../src/db/orm';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
+import { ActivityFaults } from '../../tools/fixtures/activity-faults';
 import { startWorker, testOrm } from './stack';
 
 /** Temporal's Java time-skipping test server, installed by scripts/install-tools.sh; never the SDK's download. */
@@ -22,6 +23,7 @@ export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvir
 export interface TimeSkippingRig {
   environment: TestWorkflowEnvironment;
   orm: Orm;
+  faults: ActivityFaults;
   close(): Promise<void>;
 }
 
@@ -29,11 +31,13 @@ export interface TimeSkippingRig {
 export async function startTimeSkippingRig(taskQueue: string): Promise<TimeSkippingRig> {
   const environment = await createTimeSkippingEnvironment();
   const orm = await testOrm();
-  const worker = await startWorker({ connection: environment.nativeConnection, taskQueue, orm });
+  const faults = new ActivityFaults();
+  const worker = await startWorker({ connection: environment.nativeConnection, taskQueue, orm, activityInterceptors: [faults.interceptor] });
   const workerRun = worker.run();
   return {
     environment,
     orm,
+    faults,
     async close() {
       worker.shutdown();
       await workerRun;

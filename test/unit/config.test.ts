@@ -19,11 +19,6 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  - ${expected}`));
   });
 
-  it('refuses fault injection in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', FAULT_INJECTION: 'true' })).toThrow(/FAULT_INJECTION: must be off when NODE_ENV=production/);
-    expect(loadConfig({ NODE_ENV: 'development', FAULT_INJECTION: 'true' }).FAULT_INJECTION).toBe(true);
-  });
-
   it('accepts a managed Postgres and a Temporal Cloud endpoint with an API key', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgresql://app:secret@db.internal:5432/control',

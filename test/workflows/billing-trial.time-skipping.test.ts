@@ -112,7 +112,6 @@ describe('billingTrial on the time-skipping server', () => {
       namespace: environment.namespace ?? 'default',
       taskQueue: fixtureQueue,
       orm,
-      faultInjection: false,
       workflowBundle,
     });
     await worker.runUntil(async () => {

@@ -7,35 +7,23 @@ import { ApplicationFailure } from '@temporalio/common';
 import { provisioningProgressQuery } from '../../src/contracts/provisioning';
 import type { Orm } from '../../src/db/orm';
 import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
-import { removeOwnerViolatesAConstraint } from '../../tools/fixtures/compensation-faults';
+import { provisioningStepFault, removeOwnerViolatesAConstraint } from '../../tools/fixtures/activity-faults';
 import { provisionInput, tenantFootprint } from '../support/provisioning';
 import { createActiveTenant, runInput, runRow, startRun, tenantData } from '../support/runs';
-import { connectToDevServer, startWorker, testOrm, uniqueSlug, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
+import { startDevServerWorker, uniqueSlug, uniqueTaskQueue, type DevServerWorker } from '../support/stack';
 
-let temporal: DevServerHarness;
+let rig: DevServerWorker;
 let orm: Orm;
 let client: Client;
 const taskQueue = uniqueTaskQueue('deterministic');
-const faultyQueue = uniqueTaskQueue('deterministic-faulty');
-let stopWorkers: () => Promise<void>;
 
 beforeAll(async () => {
-  temporal = await connectToDevServer();
-  client = temporal.client;
-  orm = await testOrm();
-  const plain = await startWorker({ connection: temporal.connection, taskQueue, orm });
-  const faulty = await startWorker({ connection: temporal.connection, taskQueue: faultyQueue, orm, activityInterceptors: [removeOwnerViolatesAConstraint] });
-  const runs = [plain.run(), faulty.run()];
-  stopWorkers = async () => {
-    plain.shutdown();
-    faulty.shutdown();
-    await Promise.all(runs);
-  };
+  rig = await startDevServerWorker(taskQueue);
+  ({ orm } = rig);
+  client = rig.temporal.client;
 });
 afterAll(async () => {
-  await stopWorkers();
-  await temporal.close();
-  await orm.close(true);
+  await rig.close();
 });
 
 const failureOf = async (result: Promise<unknown>) => {
@@ -81,8 +69,9 @@ describe('deterministic database failures', () => {
 
   it('ends a saga whose compensation fails for good as rollback_failed, runs the other compensations and records an incident', async () => {
     const slug = uniqueSlug('undo');
-    const input = provisionInput({ slug, faultPlan: { step: 'createTenantSchema', mode: 'permanent' } });
-    const handle = await client.workflow.start('provisionTenant', { taskQueue: faultyQueue, workflowId: provisioningWorkflowId(slug), args: [input] });
+    const input = provisionInput({ slug });
+    rig.faults.add(provisioningStepFault(slug, 'createTenantSchema', 'permanent')).add(removeOwnerViolatesAConstraint(slug));
+    const handle = await client.workflow.start('provisionTenant', { taskQueue, workflowId: provisioningWorkflowId(slug), args: [input] });
 
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('RollbackIncomplete');

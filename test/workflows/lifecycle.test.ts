@@ -21,6 +21,7 @@ import { lifecycleAudit, operator, startLifecycle, tenantRemains } from '../supp
 import { provisionInput } from '../support/provisioning';
 import { createActiveTenant, runInput, runRow, seedRecord, startRun, tenantData } from '../support/runs';
 import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
+import { ActivityFaults, offboardingStepFault, slowLifecycleTransitions } from '../../tools/fixtures/activity-faults';
 import { waitFor } from '../support/wait';
 
 let temporal: DevServerHarness;
@@ -38,10 +39,12 @@ const ALL_ACTIONS = [
   ['forceComplete', forceCompleteTenantUpdate],
 ] as const;
 
+const faults = new ActivityFaults();
+
 beforeAll(async () => {
   temporal = await connectToDevServer();
   orm = await testOrm();
-  worker = await startWorker({ connection: temporal.connection, taskQueue, orm, metrics });
+  worker = await startWorker({ connection: temporal.connection, taskQueue, orm, metrics, activityInterceptors: [faults.interceptor] });
   workerRun = worker.run();
 });
 afterAll(async () => {
@@ -114,7 +117,8 @@ describe('tenantLifecycle on the dev server', () => {
   it('two operators suspending at the same moment: one consistent state, both attempts audited', async () => {
     const tenant = await createActiveTenant(orm);
     // A slow status change, so the second request is accepted while the first is still under way.
-    const handle = await startLifecycle(temporal.client, taskQueue, tenant.tenantId, { transitionFailures: 2 });
+    faults.add(slowLifecycleTransitions(tenant.tenantId, 2));
+    const handle = await startLifecycle(temporal.client, taskQueue, tenant.tenantId);
     const attempts = await Promise.allSettled([
       handle.executeUpdate(suspendUpdate, { args: [operator('fraud report', 'operator:ada')] }),
       handle.executeUpdate(suspendUpdate, { args: [operator('abuse report', 'operator:grace')] }),
@@ -152,7 +156,8 @@ describe('tenantLifecycle on the dev server', () => {
     await waitFor(async () => (await runHandle.query(runStatusQuery)).pendingApproval !== null);
     expect((await tenantData(orm, tenant.tenantId)).records).toEqual({ doc: 'after' });
 
-    const handle = await startLifecycle(temporal.client, taskQueue, tenant.tenantId, { offboardingFaultPlan: { step: 'exportArchive', failures: 3 } });
+    faults.add(offboardingStepFault(tenant.tenantId, 'exportArchive', 3));
+    const handle = await startLifecycle(temporal.client, taskQueue, tenant.tenantId);
     const answer = await handle.executeUpdate(terminateTenantUpdate, { args: [operator('contract ended', 'operator:ada')] });
     expect(answer).toMatchObject({ from: 'active', to: 'pending_deletion', offboarding: true });
 
@@ -223,7 +228,7 @@ describe('tenantLifecycle on the dev server', () => {
 
   it('continues as new past its history bound and keeps its state, deadline and count', async () => {
     const tenant = await createActiveTenant(orm);
-    const handle = await startLifecycle(temporal.client, taskQueue, tenant.tenantId, { historyLimit: 40 });
+    const handle = await startLifecycle(temporal.client, taskQueue, tenant.tenantId, { testHooks: { historyLimit: 40 } });
     const firstRun = (await handle.describe()).runId;
     for (let round = 0; round < 3; round += 1) {
       await handle.executeUpdate(suspendUpdate, { args: [operator(`round ${round}`)] });

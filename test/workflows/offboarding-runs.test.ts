@@ -1,5 +1,4 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createOffboardingActivities } from '../../activities/offboarding';
 import { runStatusQuery, terminateRunUpdate, type RunInput } from '../../src/contracts/run';
 import type { Orm } from '../../src/db/orm';
@@ -7,30 +6,22 @@ import { createLifecycleService } from '../../src/services/lifecycle-service';
 import { RUN_WORKFLOW_TYPE } from '../../src/temporal/run-visibility';
 import { offboardingWorkflowId, tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
 import { operator, tenantRemains } from '../support/lifecycle';
-import { failOpeningWriteOf } from '../support/opening-write-faults';
+import { runOpeningWriteFault } from '../../tools/fixtures/activity-faults';
 import { createActiveTenant, runAuditActions, runInput, runRow, startRun } from '../support/runs';
-import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
+import { startDevServerWorker, uniqueTaskQueue, type DevServerHarness, type DevServerWorker } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 let temporal: DevServerHarness;
 let orm: Orm;
-let worker: Worker;
-let workerRun: Promise<void>;
+let rig: DevServerWorker;
 const taskQueue = uniqueTaskQueue('offboarding-runs');
-/** Runs whose opening write the worker makes fail. */
-const rowlessRuns = new Set<string>();
 
 beforeAll(async () => {
-  temporal = await connectToDevServer();
-  orm = await testOrm();
-  worker = await startWorker({ connection: temporal.connection, taskQueue, orm, activityInterceptors: [failOpeningWriteOf(rowlessRuns)] });
-  workerRun = worker.run();
+  rig = await startDevServerWorker(taskQueue);
+  ({ temporal, orm } = rig);
 });
 afterAll(async () => {
-  worker.shutdown();
-  await workerRun;
-  await temporal.close();
-  await orm.close(true);
+  await rig.close();
 });
 
 const runningOfTenant = async (tenantId: string, type?: string) =>
@@ -47,7 +38,7 @@ async function startWaitingRun(input: RunInput) {
 /** A waiting run whose opening write failed: it runs on DEGRADED and the `run` table has never heard of it. */
 async function startRowlessRun(tenantId: string) {
   const input = runInput(tenantId, [{ kind: 'wait', duration: '1h' }]);
-  rowlessRuns.add(input.runId);
+  rig.faults.add(runOpeningWriteFault(input.runId));
   const handle = await startWaitingRun(input);
   expect(await runRow(orm, input.runId)).toBeUndefined();
   expect((await handle.query(runStatusQuery)).degraded).toBe(true);
@@ -97,7 +88,7 @@ describe('offboarding ends every run of the tenant, with or without a row', () =
     const recorded = await startRecordedRun(leaving.tenantId);
     const bystander = await startRowlessRun(staying.tenantId);
 
-    const offboarding = createOffboardingActivities({ orm, client: temporal.client, faultInjection: false });
+    const offboarding = createOffboardingActivities({ orm, client: temporal.client });
     const step = { tenantId: leaving.tenantId, workflowId: offboardingWorkflowId(leaving.tenantId), actor: 'system:offboarding', reason: null };
     expect(await new MockActivityEnvironment().run(() => offboarding.terminateTenantRuns(step))).toEqual({ terminated: 2 });
     for (const { handle } of [rowless, recorded]) {
@@ -114,7 +105,7 @@ describe('offboarding ends every run of the tenant, with or without a row', () =
   });
 
   it('refuses a tenant id that is not a uuid before it reaches a visibility query', async () => {
-    const offboarding = createOffboardingActivities({ orm, client: temporal.client, faultInjection: false });
+    const offboarding = createOffboardingActivities({ orm, client: temporal.client });
     const forged = { tenantId: "x' OR TenantId != 'x", workflowId: 'offboard:forged', actor: 'system:offboarding', reason: null };
     await expect(new MockActivityEnvironment().run(() => offboarding.terminateTenantRuns(forged))).rejects.toMatchObject({ type: 'InvalidTenantId', nonRetryable: true });
   });

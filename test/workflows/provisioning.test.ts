@@ -1,7 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { PROVISIONING_STEPS, provisioningProgressQuery, type FaultPlan, type ProvisionTenantInput } from '../../src/contracts/provisioning';
+import { PROVISIONING_STEPS, provisioningProgressQuery, type ProvisionTenantInput } from '../../src/contracts/provisioning';
 import type { Orm } from '../../src/db/orm';
 import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
+import { ActivityFaults, provisioningStepFault } from '../../tools/fixtures/activity-faults';
 import { findOrphans } from '../support/invariants';
 import { FRESH_TENANT_FOOTPRINT, provisionInput, tenantFootprint } from '../support/provisioning';
 import { type DevServerHarness, type DevServerWorker, startDevServerWorker, startWorker, uniqueTaskQueue } from '../support/stack';
@@ -36,7 +37,8 @@ describe('provisionTenant on the dev server', () => {
   });
 
   it.each(PROVISIONING_STEPS)('rolls back every step in reverse order when %s fails permanently, leaving nothing behind', async (step) => {
-    const input = provisionInput({ faultPlan: { step, mode: 'permanent' } });
+    const input = provisionInput();
+    rig.faults.add(provisioningStepFault(input.slug, step, 'permanent'));
     const handle = await provision(input);
     const failure = await handle.result().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
@@ -57,7 +59,8 @@ describe('provisionTenant on the dev server', () => {
   });
 
   it.each(PROVISIONING_STEPS)('completes exactly once when %s fails transiently twice', async (step) => {
-    const input = provisionInput({ faultPlan: { step, mode: 'transient', failures: 2 } });
+    const input = provisionInput();
+    rig.faults.add(provisioningStepFault(input.slug, step, 'transient', 2));
     await expect((await provision(input)).result()).resolves.toMatchObject({ status: 'active' });
     const footprint = await tenantFootprint(orm, input.tenantId, input.ownerEmail);
     expect(footprint).toMatchObject({ status: 'active', users: 1, memberships: 1, billingAccounts: 1, schemas: 1 });
@@ -77,16 +80,17 @@ describe('provisionTenant on the dev server', () => {
 
   it('finishes exactly once when its worker stops mid-saga and another takes over', async () => {
     const otherQueue = uniqueTaskQueue('handover');
-    const faultPlan: FaultPlan = { step: 'createTenantSchema', mode: 'transient', failures: 4 };
-    const input = provisionInput({ faultPlan });
-    const first = await startWorker({ connection: temporal.connection, taskQueue: otherQueue, orm });
+    const input = provisionInput();
+    // Both workers inject the same fault: attempts count across them, as they would for a real outage.
+    const faults = new ActivityFaults().add(provisioningStepFault(input.slug, 'createTenantSchema', 'transient', 4));
+    const first = await startWorker({ connection: temporal.connection, taskQueue: otherQueue, orm, activityInterceptors: [faults.interceptor] });
     const firstRun = first.run();
     const handle = await temporal.client.workflow.start('provisionTenant', { taskQueue: otherQueue, workflowId: provisioningWorkflowId(input.slug), args: [input] });
     await waitFor(async () => (await handle.query(provisioningProgressQuery)).currentStep === 'createTenantSchema');
     first.shutdown();
     await firstRun;
 
-    const second = await startWorker({ connection: temporal.connection, taskQueue: otherQueue, orm });
+    const second = await startWorker({ connection: temporal.connection, taskQueue: otherQueue, orm, activityInterceptors: [faults.interceptor] });
     await second.runUntil(expect(handle.result()).resolves.toMatchObject({ status: 'active' }));
     const footprint = await tenantFootprint(orm, input.tenantId, input.ownerEmail);
     expect(footprint).toMatchObject({ status: 'active', users: 1, memberships: 1, billingAccounts: 1, schemas: 1 });

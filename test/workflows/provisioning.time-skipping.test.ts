@@ -6,6 +6,7 @@ import { findOrphans } from '../support/invariants';
 import { provisionInput, tenantFootprint } from '../support/provisioning';
 import { startWorker, testOrm, uniqueTaskQueue } from '../support/stack';
 import { createTimeSkippingEnvironment } from '../support/time-skipping';
+import { ActivityFaults, provisioningStepFault } from '../../tools/fixtures/activity-faults';
 
 // On the Java time-skipping test server: proves the saga (and its search attribute upserts) runs there too.
 let environment: TestWorkflowEnvironment;
@@ -33,8 +34,9 @@ describe('provisionTenant on the time-skipping server', () => {
   });
 
   it('rolls back fully when a step fails permanently and tags the saga with the failed step', async () => {
-    const input = provisionInput({ faultPlan: { step: 'activateTenant', mode: 'permanent' } });
-    const worker = await startWorker({ connection: environment.nativeConnection, taskQueue, orm });
+    const input = provisionInput();
+    const faults = new ActivityFaults().add(provisioningStepFault(input.slug, 'activateTenant', 'permanent'));
+    const worker = await startWorker({ connection: environment.nativeConnection, taskQueue, orm, activityInterceptors: [faults.interceptor] });
     const handle = await environment.client.workflow.start('provisionTenant', { taskQueue, workflowId: provisioningWorkflowId(input.slug), args: [input] });
     const progress = await worker.runUntil(async () => {
       await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'InjectedFault' } });

@@ -1,18 +1,16 @@
-import type { Orm } from '../../src/db/orm';
 import { ensureReconcilerSchedule } from '../../src/temporal/schedules';
 import type { reconcileRunAudits } from '../../workflows/reconciler';
 import { type DevServerHarness, type DevServerWorker, startDevServerWorker, uniqueSlug, uniqueTaskQueue } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 let temporal: DevServerHarness;
-let orm: Orm;
 let rig: DevServerWorker;
 const taskQueue = uniqueTaskQueue('reconciler');
 const scheduleId = uniqueSlug('reconciler-schedule');
 
 beforeAll(async () => {
   rig = await startDevServerWorker(taskQueue);
-  ({ temporal, orm } = rig);
+  ({ temporal } = rig);
 });
 afterAll(async () => {
   await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);

@@ -4,6 +4,7 @@ import { setPolicyRule } from '../../src/db/policy-rules';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createOffboardingActivities } from '../../activities/offboarding';
 import { createRunService } from '../../src/services/run-service';
+import { ActivityFaults, runCompensationFault, runStepFault, runTraceFault } from '../../tools/fixtures/activity-faults';
 import { waitFor } from '../support/wait';
 import type { Orm } from '../../src/db/orm';
 import type { RunStep } from '../../src/domain/step-kinds';
@@ -76,7 +77,8 @@ describe('runWorkflow on the dev server', () => {
     await seedRecord(orm, tenant.tenantId, 'legacy', { old: true });
     await seedRecord(orm, tenant.tenantId, 'profile', { plan: 'free' });
     const before = await tenantData(orm, tenant.tenantId);
-    const input = runInput(tenant.tenantId, FIVE_STEPS, { faultPlan: { step: { index: failing, mode: 'permanent' } } });
+    const input = runInput(tenant.tenantId, FIVE_STEPS);
+    rig.faults.add(runStepFault(input.runId, failing, 'permanent'));
     const handle = await startRun(temporal.client, taskQueue, input);
     const failure = await handle.result().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
@@ -209,9 +211,8 @@ describe('runWorkflow on the dev server', () => {
   it('retries a compensation that fails transiently and still rolls back exactly once', async () => {
     const tenant = await createActiveTenant(orm);
     await seedRecord(orm, tenant.tenantId, 'profile', { plan: 'free' });
-    const input = runInput(tenant.tenantId, FIVE_STEPS.slice(0, 2).concat({ kind: 'records.delete', key: 'missing' }), {
-      faultPlan: { compensation: { index: 0, failures: 2 } },
-    });
+    const input = runInput(tenant.tenantId, FIVE_STEPS.slice(0, 2).concat({ kind: 'records.delete', key: 'missing' }));
+    rig.faults.add(runCompensationFault(input.runId, 0, 2));
     const handle = await startRun(temporal.client, taskQueue, input);
     await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'StepFailed' } });
     expect(await tenantData(orm, tenant.tenantId)).toMatchObject({ records: { profile: { plan: 'free' } }, balance: 0 });
@@ -220,7 +221,8 @@ describe('runWorkflow on the dev server', () => {
 
   it('goes on DEGRADED when its trace writes fail: completes, and says so in the result, the row and the search attributes', async () => {
     const tenant = await createActiveTenant(orm);
-    const input = runInput(tenant.tenantId, [{ kind: 'records.write', key: 'a', value: 1 }], { faultPlan: { failTraceWrites: true } });
+    const input = runInput(tenant.tenantId, [{ kind: 'records.write', key: 'a', value: 1 }]);
+    rig.faults.add(runTraceFault(input.runId));
     const handle = await startRun(temporal.client, taskQueue, input);
     await expect(handle.result()).resolves.toMatchObject({ phase: 'COMPLETED', degraded: true });
     expect(await runRow(orm, input.runId)).toMatchObject({ phase: 'COMPLETED', degraded: true });
@@ -232,15 +234,17 @@ describe('runWorkflow on the dev server', () => {
     const otherQueue = uniqueTaskQueue('runs-handover');
     const tenant = await createActiveTenant(orm);
     await seedRecord(orm, tenant.tenantId, 'legacy', { old: true });
-    const input = runInput(tenant.tenantId, FIVE_STEPS, { faultPlan: { step: { index: 1, mode: 'transient', failures: 4 } } });
-    const first = await startWorker({ connection: temporal.connection, taskQueue: otherQueue, orm });
+    const input = runInput(tenant.tenantId, FIVE_STEPS);
+    // Both workers inject the same fault: attempts count across them, as they would for a real outage.
+    const faults = new ActivityFaults().add(runStepFault(input.runId, 1, 'transient', 4));
+    const first = await startWorker({ connection: temporal.connection, taskQueue: otherQueue, orm, activityInterceptors: [faults.interceptor] });
     const firstRun = first.run();
     const handle = await startRun(temporal.client, otherQueue, input);
     await waitFor(async () => (await handle.query(runStatusQuery)).steps[1]!.state === 'running');
     first.shutdown();
     await firstRun;
 
-    const second = await startWorker({ connection: temporal.connection, taskQueue: otherQueue, orm });
+    const second = await startWorker({ connection: temporal.connection, taskQueue: otherQueue, orm, activityInterceptors: [faults.interceptor] });
     await second.runUntil(expect(handle.result()).resolves.toMatchObject({ phase: 'COMPLETED' }));
     const data = await tenantData(orm, tenant.tenantId);
     expect(data.ledger).toEqual([
@@ -265,7 +269,7 @@ describe('runWorkflow on the dev server', () => {
     for (const handle of handles) await waitFor(async () => (await handle.query(runStatusQuery)).steps[1]!.state === 'running');
     await waitFor(async () => (await temporal.client.workflow.count(`TenantId = '${leaving.tenantId}' AND ExecutionStatus = 'Running'`)).count === 2);
 
-    const offboarding = createOffboardingActivities({ orm, client: temporal.client, faultInjection: false });
+    const offboarding = createOffboardingActivities({ orm, client: temporal.client });
     const outcome = await new MockActivityEnvironment().run(() =>
       offboarding.terminateTenantRuns({ tenantId: leaving.tenantId, workflowId: `offboard:${leaving.tenantId}`, actor: 'system:offboarding', reason: null }),
     );

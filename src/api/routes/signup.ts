@@ -7,13 +7,12 @@ import type { SignupService } from '../../services/signup-service';
 import type { RouteDeclarer } from '../auth';
 import { signupSwitch } from '../kill-switches';
 import { Problem, parseOr400 } from '../problem';
-import { faultInjectionHeaderSchema, signupAcceptedSchema, signupRequestSchema, signupStatusParamsSchema, signupStatusSchema } from '../schemas/signup';
+import { signupAcceptedSchema, signupRequestSchema, signupStatusParamsSchema, signupStatusSchema } from '../schemas/signup';
 
 export interface SignupRouteOptions {
   signups: SignupService;
   metrics: Metrics;
   ratePerHour: number;
-  faultInjection: boolean;
   switches: KillSwitches;
   gates: GateRecorder;
   route: RouteDeclarer;
@@ -57,9 +56,8 @@ export function signupRoutes(options: SignupRouteOptions): Router {
         options.metrics.signups.inc({ outcome: 'invalid' });
         throw error;
       }
-      const faultPlan = parseFaultPlan(request.header('x-fault-injection'), options.faultInjection);
       const { email, password, orgName, slug } = body;
-      const outcome = await options.signups.signup({ email, password, orgName, slug }, faultPlan);
+      const outcome = await options.signups.signup({ email, password, orgName, slug });
       options.metrics.signups.inc({ outcome: outcome.kind });
       if (outcome.kind === 'conflict') {
         throw new Problem(409, 'Name taken', `The organisation name "${outcome.slug}" is taken. Choose another name.`, { errors: [{ path: 'orgName', message: 'is taken' }] });
@@ -87,10 +85,4 @@ export function signupRoutes(options: SignupRouteOptions): Router {
   });
 
   return router;
-}
-
-function parseFaultPlan(header: string | undefined, enabled: boolean) {
-  if (header === undefined) return undefined;
-  if (!enabled) throw new Problem(400, 'Fault injection disabled', 'This deployment does not accept x-fault-injection.', { errors: [{ path: 'x-fault-injection', message: 'is not accepted here' }] });
-  return parseOr400(faultInjectionHeaderSchema, header, 'header');
 }

@@ -45,18 +45,3 @@ export const signupStatusSchema = z.object({
   steps: z.array(z.object({ name: z.enum(PROVISIONING_STEPS), state: stepStateSchema })),
   failure: z.object({ step: z.enum(PROVISIONING_STEPS), type: z.string(), message: z.string() }).optional(),
 });
-
-/** `x-fault-injection: <step>:<permanent|transient>[:<failures>]`, honoured only when FAULT_INJECTION is on. */
-export const faultInjectionHeaderSchema = text()
-  .regex(/^[a-zA-Z]+:(permanent|transient)(:\d{1,2})?$/, { message: 'must be <step>:<permanent|transient>[:<failures>]' })
-  .transform((value) => {
-    const [step, mode, failures] = value.split(':');
-    return { step, mode, ...(failures === undefined ? {} : { failures: Number(failures) }) };
-  })
-  .pipe(
-    z.object({
-      step: z.enum(PROVISIONING_STEPS),
-      mode: z.enum(['permanent', 'transient']),
-      failures: z.number().int().min(1).max(20).optional(),
-    }),
-  );
