@@ -5,12 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PROVISIONING_STEPS } from '../src/contracts/provisioning';
+import { startBaselineWorker } from './baseline/worker';
 import { compareRounds, runConcurrently, startBenchStack, summarise } from './stack';
 
 async function main() {
   const stack = await startBenchStack();
   const { client, url } = { client: stack.controlPlane.client, url: stack.controlPlane.url! };
-  const { BENCH_N: n, BENCH_CONCURRENCY: concurrency, BENCH_ROUNDS: rounds, TEMPORAL_TASK_QUEUE: taskQueue } = stack.config;
+  const { BENCH_N: n, BENCH_CONCURRENCY: concurrency, BENCH_ROUNDS: rounds } = stack.config;
+  const baselineWorker = await startBaselineWorker(stack);
   const run = randomBytes(3).toString('hex');
   const answers = { total: 0, serverErrors: 0 };
   try {
@@ -29,7 +31,7 @@ async function main() {
     };
     const baseline = (label: string) => (index: number) =>
       client.workflow
-        .execute('baselineWorkflow', { taskQueue, workflowId: `baseline:${run}-${label}-${index}`, args: [{ activityCount: PROVISIONING_STEPS.length }] })
+        .execute('baselineWorkflow', { taskQueue: baselineWorker.taskQueue, workflowId: `baseline:${run}-${label}-${index}`, args: [{ activityCount: PROVISIONING_STEPS.length }] })
         .then(() => undefined);
 
     // Warm-up: bundle caches, connection pools, JIT.
@@ -47,6 +49,7 @@ async function main() {
     console.log('targets: throughput ratio >= 0.70, p50 ratio <= 1.50');
     console.log(`API availability under this load: ${answers.total - answers.serverErrors}/${answers.total} signups answered without a 5xx`);
   } finally {
+    await baselineWorker.stop();
     await stack.stop();
   }
 }

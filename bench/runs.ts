@@ -1,6 +1,6 @@
 /**
  * `npm run bench:runs`: runs of 5 steps through the run service at concurrency C, beside a baseline of bare workflows
- * of 5 no-op activities, on the same dev server and worker in the same run. Prints throughput, p50 and p99 and the
+ * of 5 no-op activities (bench/baseline/, on a worker of its own), on the same dev server in the same run. Prints throughput, p50 and p99 and the
  * kernel's cost as ratios to the baseline. BENCH_N, BENCH_CONCURRENCY and BENCH_ROUNDS set the load.
  */
 import { createRunService } from '../src/services/run-service';
@@ -8,6 +8,7 @@ import type { RunStep } from '../src/domain/step-kinds';
 import { runWorkflowId } from '../src/temporal/workflow-ids';
 import type { runWorkflow } from '../workflows/run';
 import { createActiveTenant } from '../tools/fixtures/runs';
+import { startBaselineWorker } from './baseline/worker';
 import { compareRounds, runConcurrently, startBenchStack, summarise } from './stack';
 
 const STEPS = 5;
@@ -28,10 +29,11 @@ async function main() {
   const { client, orm } = stack.controlPlane;
   const { BENCH_N: n, BENCH_CONCURRENCY: concurrency, BENCH_ROUNDS: rounds, TEMPORAL_TASK_QUEUE: taskQueue } = stack.config;
   const runs = createRunService({ client, orm, taskQueue });
+  const baselineWorker = await startBaselineWorker(stack);
   try {
     const tenants = await Promise.all(Array.from({ length: concurrency }, (_unused, index) => createActiveTenant(orm, { slug: `bench-${index}` })));
     const baseline = (label: string) => (index: number) =>
-      client.workflow.execute('baselineWorkflow', { taskQueue, workflowId: `bench-baseline-${label}-${index}`, args: [{ activityCount: STEPS }] }).then(() => undefined);
+      client.workflow.execute('baselineWorkflow', { taskQueue: baselineWorker.taskQueue, workflowId: `bench-baseline-${label}-${index}`, args: [{ activityCount: STEPS }] }).then(() => undefined);
     const kernel = (label: string) => async (index: number) => {
       const tenant = tenants[index % tenants.length]!;
       const submitted = await runs.submit({ tenantId: tenant.tenantId, submittedBy: 'user:bench', plan: { steps: fiveSteps(index) }, idempotencyKey: `${label}-${index}` });
@@ -52,6 +54,7 @@ async function main() {
     }
     compareRounds(`runs vs baseline (${n} each, concurrency ${concurrency})`, measured);
   } finally {
+    await baselineWorker.stop();
     await stack.stop();
   }
 }

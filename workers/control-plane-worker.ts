@@ -1,6 +1,5 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
-import { createBaselineActivities } from '../activities/baseline';
 import { createBillingActivities } from '../activities/billing';
 import { workerExecutionGates } from '../activities/execution-gates';
 import { createGateActivities } from '../activities/gates';
@@ -47,7 +46,6 @@ export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies
     ...createRunActivities({ orm: deps.orm, killSwitches, executionGates: workerExecutionGates(killSwitches) }),
     ...createRunStepActivities({ orm: deps.orm, killSwitches }),
     ...createRunReconcilerActivities({ orm: deps.orm, metrics: deps.metrics }),
-    ...createBaselineActivities(),
   };
 }
 

@@ -1,6 +1,5 @@
 // Every workflow the worker bundles; the bundler starts here.
 export { provisionTenant } from './provisioning';
-export { baselineWorkflow } from './baseline';
 export { billingTrial } from './billing';
 export { runWorkflow } from './run';
 export { reconcileRunAudits } from './reconciler';

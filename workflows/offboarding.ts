@@ -12,7 +12,7 @@ import type { ControlPlaneSinks } from '../src/contracts/sinks';
 
 // Offboarding only goes forward and must finish: every step is idempotent and retried without limit, backing off to
 // a minute, so a database or Temporal outage delays it but never leaves the tenant half-alive.
-const step = proxyActivities<OffboardingActivities & LifecycleActivities>({
+const offboardingSteps = proxyActivities<OffboardingActivities & LifecycleActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -45,13 +45,13 @@ export async function offboardTenant(input: OffboardTenantInput): Promise<Offboa
     return result;
   };
 
-  await run('revokeCredentials', () => step.revokeTenantCredentials(context));
+  await run('revokeCredentials', () => offboardingSteps.revokeTenantCredentials(context));
   const { terminated } = await run('cancelRuns', () => waitForRuns.terminateTenantRuns(context));
-  const archive = await run('exportArchive', () => step.exportTenantArchive(context));
+  const archive = await run('exportArchive', () => offboardingSteps.exportTenantArchive(context));
   progress.archiveChecksum = archive.checksum;
-  await run('purgeData', () => step.purgeTenantData(context));
+  await run('purgeData', () => offboardingSteps.purgeTenantData(context));
   await run('markTerminated', () =>
-    step.markTenantTerminated({
+    offboardingSteps.markTenantTerminated({
       tenantId: input.tenantId,
       workflowId,
       action: 'terminate',

@@ -34,7 +34,7 @@ describe('POST /api/v1/signup', () => {
     const response = await request(api.app).post('/api/v1/signup').send(body);
     expect(response.status).toBe(202);
     const slug = body.orgName.replace(/ /g, '-');
-    expect(response.body).toEqual({ tenantId: expect.any(String), slug, workflowId: provisioningWorkflowId(slug), status: 'provisioning' });
+    expect(response.body).toEqual({ tenantId: expect.any(String), slug, workflowId: provisioningWorkflowId(slug), outcome: 'running', status: 'provisioning' });
     expect(response.headers.location).toBe(`/api/v1/signup/${provisioningWorkflowId(slug)}`);
 
     const progress = await waitForOutcome(response.body.workflowId);

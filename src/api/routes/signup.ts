@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { Router } from 'express';
 import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
 import type { GateRecorder } from '../../gates/gate-recorder';
@@ -63,7 +64,8 @@ export function signupRoutes(options: SignupRouteOptions): Router {
         throw new Problem(409, 'Name taken', `The organisation name "${outcome.slug}" is taken. Choose another name.`, { errors: [{ path: 'orgName', message: 'is taken' }] });
       }
       const { kind: _kind, ...accepted } = outcome;
-      response.status(202).location(`/api/v1/signup/${accepted.workflowId}`).json(accepted);
+      const answer: z.infer<typeof signupAcceptedSchema> = { ...accepted, outcome: accepted.status === 'provisioning' ? 'running' : accepted.status };
+      response.status(202).location(`/api/v1/signup/${accepted.workflowId}`).json(answer);
     },
   });
 

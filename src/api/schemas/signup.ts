@@ -27,7 +27,9 @@ export const signupAcceptedSchema = z.object({
   tenantId: z.uuid(),
   slug: z.string(),
   workflowId: z.string(),
-  status: z.enum(['provisioning', 'active', 'failed']),
+  /** The word GET /api/v1/signup/{workflowId} uses: the saga's outcome so far. */
+  outcome: z.enum(['running', 'active', 'failed']),
+  status: z.enum(['provisioning', 'active', 'failed']).meta({ deprecated: true, description: 'Use outcome; kept for clients written before it' }),
 });
 
 export const signupStatusParamsSchema = z.strictObject({

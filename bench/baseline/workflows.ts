@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { BaselineActivities } from '../activities/baseline';
+import type { BaselineActivities } from './activities';
 
 const { noop } = proxyActivities<BaselineActivities>({
   startToCloseTimeout: '10 seconds',
