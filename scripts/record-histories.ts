@@ -14,6 +14,7 @@ import { recordLifecycleHistories } from './histories/lifecycle';
 import { recordProvisioningHistories } from './histories/provisioning';
 import { HistoryRecorder, type RecordingRig } from './histories/recorder';
 import { recordRunHistories } from './histories/runs';
+import { recordTimerHistories } from './histories/timers';
 import { writeWorkflowSourceStamp } from './histories/workflow-sources';
 
 async function main() {
@@ -35,7 +36,7 @@ async function main() {
       activityInterceptors: [faults.interceptor],
     });
     await worker.runUntil(async () => {
-      for (const family of [recordProvisioningHistories, recordLifecycleHistories, recordRunHistories]) await family(rig, recorder);
+      for (const family of [recordProvisioningHistories, recordLifecycleHistories, recordRunHistories, recordTimerHistories]) await family(rig, recorder);
     });
   } finally {
     await connection.close();

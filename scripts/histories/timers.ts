@@ -1,0 +1,35 @@
+import { billingTrialWorkflowId } from '../../src/temporal/workflow-ids';
+import { createActiveTenant } from '../../tools/fixtures/runs';
+import type { HistoryFamily } from './recorder';
+
+/**
+ * The billing trial timer and the reconciler. A trial that ended long ago runs every branch of the timer at once
+ * (trial → grace → expired) with no wait, as would one whose worker was down for its whole grace period.
+ */
+export const recordTimerHistories: HistoryFamily = async (rig, recorder) => {
+  const { client, orm, taskQueue } = rig;
+  const trials: Record<string, { trialEndedDaysAgo: number | null; state: string }> = {
+    'billing-trial-expired': { trialEndedDaysAgo: 60, state: 'trial' },
+    'billing-trial-superseded': { trialEndedDaysAgo: null, state: 'active' },
+  };
+  for (const [name, { trialEndedDaysAgo, state }] of Object.entries(trials)) {
+    if (!recorder.wants(name)) continue;
+    const tenant = await createActiveTenant(orm, { slug: `replay-${name}-${Date.now().toString(36)}` });
+    await orm.em
+      .fork()
+      .execute(`update billing_account set subscription_state = ?, trial_ends_at = case when ?::int is null then trial_ends_at else now() - make_interval(days => ?::int) end where tenant_id = ?`, [
+        state,
+        trialEndedDaysAgo,
+        trialEndedDaysAgo,
+        tenant.tenantId,
+      ]);
+    const handle = await client.workflow.start('billingTrial', { taskQueue, workflowId: billingTrialWorkflowId(tenant.tenantId), args: [{ tenantId: tenant.tenantId }] });
+    await handle.result();
+    await recorder.save(name, await handle.fetchHistory());
+  }
+
+  if (!recorder.wants('reconciler-pass')) return;
+  const pass = await client.workflow.start('reconcileRunAudits', { taskQueue, workflowId: `replay-reconciler-${Date.now().toString(36)}`, args: [{}] });
+  await pass.result();
+  await recorder.save('reconciler-pass', await pass.fetchHistory());
+};
