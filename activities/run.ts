@@ -17,9 +17,10 @@ import { acknowledge, declareExpectations, recordRunAudit, waiveUnmetExpectation
 import type { GateDecision } from '../src/domain/gate-decision';
 import { compensationKey, FINALIZE_RUN_KEY, GOVERNANCE_KEY, stepKey } from '../src/domain/run-audit';
 import { phasesLeadingTo, type RunPhase } from '../src/domain/run-phase';
-import { evaluateGovernance, governanceWaitingMs, lifecycleGate, stepCountGate } from '../src/domain/run-policy';
-import { plannedWaitingMs, type RunPlan, type StepKind } from '../src/domain/step-kinds';
-import { storableJson, storableText } from '../src/domain/storable-text';
+import { evaluateGovernance, lifecycleGate, stepCountGate } from '../src/domain/run-policy';
+import type { RunPlan, StepKind } from '../src/domain/step-kinds';
+import { storableText } from '../src/domain/storable-text';
+import { openRunRecords, storedRunJson } from '../src/db/run-opening';
 import { tenantSchemaName } from '../src/domain/tenant-status';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import { assertRunMayProceed, readTenantStatus } from './run-guard';
@@ -40,11 +41,7 @@ export interface RunDependencies {
   now?: () => Date;
 }
 
-const DEFAULT_STALE_GRACE_MS = 60 * 60 * 1000;
 
-// A run's plan, steps and cause as stored: storable whatever the workflow was started with (the API refuses bad text,
-// but a run started another way must still be able to close), and roomy enough never to cut a valid plan.
-const storedRunJson = (value: unknown) => JSON.stringify(storableJson(value, { maxStringLength: 16_384, maxDepth: 64 }));
 
 export interface RunClosing extends RunContext {
   workflowId: string;
@@ -98,35 +95,9 @@ export function createRunActivities(deps: RunDependencies) {
   }
 
   return {
-    /** CREATED: the run's row and its expectations, one per planned step, one for governance, one for finalize_run. */
+    /** CREATED, for a run the API did not admit (started by hand, or before admission wrote it): see openRunRecords. */
     async openRun(input: RunInput & { workflowId: string }): Promise<void> {
-      await transaction(async (em) => {
-        const { policy } = await readActivePolicy(em, input.tenantId);
-        const deadline = new Date(now().getTime() + plannedWaitingMs(input.plan) + governanceWaitingMs(policy) + (deps.staleGraceMs ?? DEFAULT_STALE_GRACE_MS));
-        await em.execute(
-          `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline, created_at, updated_at)
-             values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?, ?, now(), now()) on conflict (id) do nothing`,
-          [
-            input.runId,
-            input.tenantId,
-            input.workflowId,
-            storedRunJson(input.plan),
-            JSON.stringify(input.plan.steps.map((step, index) => ({ index, kind: step.kind, state: 'pending' }))),
-            input.submittedBy,
-            deadline,
-          ],
-        );
-        await declareExpectations(em, input.runId, [
-          ...input.plan.steps.map((_step, index) => ({ key: stepKey(index), kind: 'step' as const })),
-          { key: GOVERNANCE_KEY, kind: 'governance' },
-          { key: FINALIZE_RUN_KEY, kind: 'finalize' },
-        ]);
-        await recordRunAudit(em, input, 'run.created', 'created', {
-          actor: input.submittedBy,
-          to: 'CREATED',
-          details: { stepCount: input.plan.steps.length, kinds: input.plan.steps.map((step) => step.kind) },
-        });
-      });
+      await transaction((em) => openRunRecords(em, input, { now: now(), staleGraceMs: deps.staleGraceMs }));
     },
 
     /**

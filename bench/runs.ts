@@ -3,6 +3,7 @@
  * of 5 no-op activities (bench/baseline/, on a worker of its own), on the same dev server in the same run. Prints throughput, p50 and p99 and the
  * kernel's cost as ratios to the baseline. BENCH_N, BENCH_CONCURRENCY and BENCH_ROUNDS set the load.
  */
+import type { RunAdmission } from '../src/services/run-admission';
 import { createRunService } from '../src/services/run-service';
 import type { RunStep } from '../src/domain/step-kinds';
 import { runWorkflowId } from '../src/temporal/workflow-ids';
@@ -12,6 +13,9 @@ import { startBaselineWorker } from './baseline/worker';
 import { compareRounds, runConcurrently, startBenchStack, summarise } from './stack';
 
 const STEPS = 5;
+
+/** The kernel is measured with admission's reservation transaction but without the plan's run ceilings. */
+const admitEveryRun: RunAdmission = async () => async () => undefined;
 
 function fiveSteps(index: number): RunStep[] {
   const key = `bench-${index}`;
@@ -36,8 +40,9 @@ async function main() {
       client.workflow.execute('baselineWorkflow', { taskQueue: baselineWorker.taskQueue, workflowId: `bench-baseline-${label}-${index}`, args: [{ activityCount: STEPS }] }).then(() => undefined);
     const kernel = (label: string) => async (index: number) => {
       const tenant = tenants[index % tenants.length]!;
-      const submitted = await runs.submit({ tenantId: tenant.tenantId, submittedBy: 'user:bench', plan: { steps: fiveSteps(index) }, idempotencyKey: `${label}-${index}` });
-      if (submitted.kind === 'conflict') throw new Error('benchmark idempotency key reused');
+      const submission = { tenantId: tenant.tenantId, tenantStatus: 'active' as const, submittedBy: 'user:bench', plan: { steps: fiveSteps(index) }, idempotencyKey: `${label}-${index}` };
+      const submitted = await runs.submit(submission, admitEveryRun);
+      if (submitted.kind === 'conflict' || submitted.kind === 'refused') throw new Error(`benchmark run not admitted: ${submitted.kind}`);
       const result = await client.workflow.getHandle<typeof runWorkflow>(runWorkflowId(submitted.runId)).result();
       if (result.outcome !== 'completed') throw new Error(`run ${submitted.runId} did not complete`);
     };

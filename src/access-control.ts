@@ -67,7 +67,7 @@ export function createAccessControl(deps: AccessControlDependencies) {
     billingStates: createBillingStateService({ orm: deps.orm, source: billing, now: deps.now }),
     killSwitches,
     platformCeilings,
-    runAdmission: createRunAdmission({ orm: deps.orm, billing, gates, switches: killSwitches, platform: platformCeilings }),
+    runAdmission: createRunAdmission({ billing, gates, switches: killSwitches, platform: platformCeilings }),
     loginLimits: {
       windowMinutes: config.LOGIN_FAILURE_WINDOW_MINUTES,
       failuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,

@@ -18,7 +18,13 @@ import {
   type RunInput,
   type RunStatus,
 } from '../contracts/run';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { Run } from '../db/entities';
+import { openRunRecords } from '../db/run-opening';
+import { recordRunAudit } from '../db/run-trail';
+import type { GateDecision } from '../domain/gate-decision';
+import type { TenantStatus } from '../domain/tenant-status';
+import type { RunAdmission } from './run-admission';
 import type { Orm } from '../db/orm';
 import { loadAuditedRuns } from '../db/run-audit-queries';
 import { auditFindings, type AuditFinding } from '../domain/run-audit';
@@ -36,6 +42,8 @@ export interface RunServiceDependencies {
 
 export interface RunSubmission {
   tenantId: string;
+  /** The tenant's status as the caller's credential saw it: the lifecycle gate's input. */
+  tenantStatus: TenantStatus;
   /** Audit actor of whoever submitted (`user:<id>`). */
   submittedBy: string;
   plan: RunPlan;
@@ -43,21 +51,31 @@ export interface RunSubmission {
   idempotencyKey?: string;
 }
 
-export type SubmitOutcome = { kind: 'accepted' | 'duplicate'; runId: string; workflowId: string } | { kind: 'conflict'; runId: string };
+export type SubmitOutcome =
+  | { kind: 'accepted' | 'duplicate'; runId: string; workflowId: string }
+  | { kind: 'conflict'; runId: string }
+  | { kind: 'refused'; refusal: GateDecision };
 
 /** What the API shows a tenant about one run. */
 export type RunView = Omit<RunStatus, 'rollingBack'> & { rollingBack: boolean; createdAt?: string; finishedAt?: string | null };
 
 export type RunControlOutcome<T> = { kind: 'done'; answer: T } | { kind: 'not_found' } | { kind: 'finished' };
 
-interface RunMemo {
-  tenantId: string;
-  planFingerprint: string;
-  /** Unique per submit call: tells the call that started the run from a retry that joined it. */
-  submissionId: string;
-}
+/** Keys sorted at every level: the plan as the API parsed it and as jsonb gives it back fingerprint alike. */
+const canonicalJson = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+};
+const planFingerprint = (plan: unknown) => createHash('sha256').update(canonicalJson(plan)).digest('hex');
 
-const planFingerprint = (plan: RunPlan) => createHash('sha256').update(JSON.stringify(plan)).digest('hex');
+/** Admissions of one tenant queue here, one transaction at a time; nothing else takes this lock. */
+const lockTenantAdmissions = (em: EntityManager, tenantId: string) => em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`run-admission:${tenantId}`]);
 
 /** A uuid derived from (tenant, key): stable across retries, never shared between tenants. */
 function runIdFor(tenantId: string, idempotencyKey: string): string {
@@ -118,40 +136,70 @@ export function createRunService(deps: RunServiceDependencies) {
     finishedAt: row.finishedAt?.toISOString() ?? null,
   });
 
+  /** Starts the run's workflow; one already started (or already ended) under its id is left as it is. */
+  async function startRunWorkflow(input: RunInput, submission: RunSubmission): Promise<void> {
+    try {
+      await deps.client.workflow.start<typeof runWorkflow>('runWorkflow', {
+        taskQueue: deps.taskQueue,
+        workflowId: runWorkflowId(input.runId),
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // Once a run has ended its id stays spent: a late retry of its key never starts it again.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { tenantId: submission.tenantId },
+        typedSearchAttributes: [
+          { key: TENANT_ID, value: submission.tenantId },
+          { key: RUN_PHASE, value: 'CREATED' },
+          { key: RUN_DEGRADED, value: false },
+        ],
+        staticSummary: `Run of ${submission.plan.steps.length} steps (${[...new Set(submission.plan.steps.map((step) => step.kind))].join(', ')})`,
+        staticDetails: `tenant ${submission.tenantId}, submitted by ${submission.submittedBy}${submission.plan.description ? `: ${submission.plan.description}` : ''}`,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+
+  /** The workflow could not start: the row and expectations go, so the slot is free and the key can be retried. */
+  async function releaseReservation(runId: string, tenantId: string): Promise<void> {
+    await deps.orm.em.fork().transactional(async (em) => {
+      await lockTenantAdmissions(em, tenantId);
+      await em.execute(`delete from run_expectation where run_id = ?`, [runId]);
+      await em.execute(`delete from run where id = ? and phase = 'CREATED'`, [runId]);
+      await recordRunAudit(em, { runId, tenantId }, 'run.start_failed', 'start_failed', { to: 'released' });
+    });
+  }
+
   return {
-    async submit(submission: RunSubmission): Promise<SubmitOutcome> {
+    /**
+     * Admits and starts a run. Admission is one transaction under the tenant's lock: the gates read the tenant's
+     * counts and, if they allow it, the run's row and expectations are written, so the next admission counts it. Then
+     * the workflow starts; if it cannot, the reservation is released. A retried key finds its row (and starts the
+     * workflow if an earlier attempt stopped before that), so it never runs the plan twice.
+     */
+    async submit(submission: RunSubmission, admit: RunAdmission): Promise<SubmitOutcome> {
       const runId = submission.idempotencyKey ? runIdFor(submission.tenantId, submission.idempotencyKey) : randomUUID();
-      const fingerprint = planFingerprint(submission.plan);
-      const submissionId = randomUUID();
-      const input: RunInput = {
-        runId,
-        tenantId: submission.tenantId,
-        plan: submission.plan,
-        submittedBy: submission.submittedBy,
-      };
+      const workflowId = runWorkflowId(runId);
+      const input: RunInput = { runId, tenantId: submission.tenantId, plan: submission.plan, submittedBy: submission.submittedBy };
+      const check = await admit(submission.tenantId, submission.tenantStatus);
+      const reservation = await deps.orm.em.fork().transactional(async (em): Promise<'reserved' | 'existing' | 'conflict' | { refusal: GateDecision }> => {
+        await lockTenantAdmissions(em, submission.tenantId);
+        const [existing] = await em.execute<Array<{ tenant_id: string; plan: unknown }>>(`select tenant_id, plan from run where id = ?`, [runId]);
+        if (existing) return existing.tenant_id === submission.tenantId && planFingerprint(existing.plan) === planFingerprint(submission.plan) ? 'existing' : 'conflict';
+        const refusal = await check(em);
+        if (refusal) return { refusal };
+        await openRunRecords(em, { ...input, workflowId }, { now: (deps.now ?? (() => new Date()))() });
+        return 'reserved';
+      });
+      if (reservation === 'conflict') return { kind: 'conflict', runId };
+      if (typeof reservation === 'object') return { kind: 'refused', refusal: reservation.refusal };
       try {
-        await deps.client.workflow.start<typeof runWorkflow>('runWorkflow', {
-          taskQueue: deps.taskQueue,
-          workflowId: runWorkflowId(runId),
-          args: [input],
-          // A key reused while the run is in flight joins it; once it has ended the key stays spent.
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          memo: { tenantId: submission.tenantId, planFingerprint: fingerprint, submissionId } satisfies RunMemo,
-          typedSearchAttributes: [
-            { key: TENANT_ID, value: submission.tenantId },
-            { key: RUN_PHASE, value: 'CREATED' },
-            { key: RUN_DEGRADED, value: false },
-          ],
-          staticSummary: `Run of ${submission.plan.steps.length} steps (${[...new Set(submission.plan.steps.map((step) => step.kind))].join(', ')})`,
-          staticDetails: `tenant ${submission.tenantId}, submitted by ${submission.submittedBy}${submission.plan.description ? `: ${submission.plan.description}` : ''}`,
-        });
+        await startRunWorkflow(input, submission);
       } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        if (reservation === 'reserved') await releaseReservation(runId, submission.tenantId);
+        throw error;
       }
-      const memo = (await handleOf(runId).describe()).memo as RunMemo | undefined;
-      if (!memo || memo.tenantId !== submission.tenantId || memo.planFingerprint !== fingerprint) return { kind: 'conflict', runId };
-      return { kind: memo.submissionId === submissionId ? 'accepted' : 'duplicate', runId, workflowId: runWorkflowId(runId) };
+      return { kind: reservation === 'reserved' ? 'accepted' : 'duplicate', runId, workflowId };
     },
 
     /** The tenant's view of its run, or undefined when it has no such run. */

@@ -32,9 +32,8 @@ export function runRoutes(options: { runs: RunService; admit: RunAdmission; rout
       const caller = tenantPrincipalOf(response);
       const { 'idempotency-key': idempotencyKey } = parseOr400(idempotencyKeyHeaderSchema, { 'idempotency-key': request.header('idempotency-key') }, 'header');
       const plan = parseOr400(runPlanSchema, request.body);
-      const refusal = await options.admit(caller.tenantId, caller.tenantStatus);
-      if (refusal) throw gateProblem(refusal);
-      const outcome = await options.runs.submit({ tenantId: caller.tenantId, submittedBy: actorOf(caller), plan, idempotencyKey });
+      const outcome = await options.runs.submit({ tenantId: caller.tenantId, tenantStatus: caller.tenantStatus, submittedBy: actorOf(caller), plan, idempotencyKey }, options.admit);
+      if (outcome.kind === 'refused') throw gateProblem(outcome.refusal);
       if (outcome.kind === 'conflict') {
         throw new Problem(409, 'Idempotency key reused', 'This Idempotency-Key already started a run with a different plan.', {
           errors: [{ path: 'idempotency-key', message: 'was used for a different plan' }],

@@ -1,0 +1,50 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RunInput } from '../contracts/run';
+import { FINALIZE_RUN_KEY, GOVERNANCE_KEY, stepKey } from '../domain/run-audit';
+import { governanceWaitingMs } from '../domain/run-policy';
+import { plannedWaitingMs } from '../domain/step-kinds';
+import { storableJson } from '../domain/storable-text';
+import { readActivePolicy } from './policy-rules';
+import { declareExpectations, recordRunAudit } from './run-trail';
+
+/** Slack on top of a run's planned waiting before a missing finalize_run ack counts as stale. */
+export const DEFAULT_STALE_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * A run's plan, steps and cause as stored: storable whatever the workflow was started with (the API refuses bad text,
+ * but a run started another way must still be able to close), and roomy enough never to cut a valid plan.
+ */
+export const storedRunJson = (value: unknown) => JSON.stringify(storableJson(value, { maxStringLength: 16_384, maxDepth: 64 }));
+
+/**
+ * CREATED, written once whoever writes first: the run's row, one expectation per planned step, one for governance and
+ * one for finalize_run, and its audit event. The API writes it when it admits the run; the workflow's openRun writes it
+ * for a run started any other way, and finds it there otherwise.
+ */
+export async function openRunRecords(em: EntityManager, input: RunInput & { workflowId: string }, options: { now: Date; staleGraceMs?: number }): Promise<void> {
+  const { policy } = await readActivePolicy(em, input.tenantId);
+  const deadline = new Date(options.now.getTime() + plannedWaitingMs(input.plan) + governanceWaitingMs(policy) + (options.staleGraceMs ?? DEFAULT_STALE_GRACE_MS));
+  await em.execute(
+    `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline, created_at, updated_at)
+       values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?, ?, now(), now()) on conflict (id) do nothing`,
+    [
+      input.runId,
+      input.tenantId,
+      input.workflowId,
+      storedRunJson(input.plan),
+      JSON.stringify(input.plan.steps.map((step, index) => ({ index, kind: step.kind, state: 'pending' }))),
+      input.submittedBy,
+      deadline,
+    ],
+  );
+  await declareExpectations(em, input.runId, [
+    ...input.plan.steps.map((_step, index) => ({ key: stepKey(index), kind: 'step' as const })),
+    { key: GOVERNANCE_KEY, kind: 'governance' },
+    { key: FINALIZE_RUN_KEY, kind: 'finalize' },
+  ]);
+  await recordRunAudit(em, input, 'run.created', 'created', {
+    actor: input.submittedBy,
+    to: 'CREATED',
+    details: { stepCount: input.plan.steps.length, kinds: input.plan.steps.map((step) => step.kind) },
+  });
+}
