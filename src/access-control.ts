@@ -16,6 +16,7 @@ import { createApiKeyService } from './services/api-key-service';
 import { createAuthService } from './services/auth-service';
 import { createBillingStateService } from './services/billing-state-service';
 import { createRunAdmission } from './services/run-admission';
+import { postgresRateLimitStores } from './api/rate-limit-store';
 
 export interface AccessControlDependencies {
   config: Config;
@@ -27,6 +28,11 @@ export interface AccessControlDependencies {
   /** Defaults to Postgres; tests wrap it to make the store fail. */
   billingStore?: BillingStateStore;
   now?: () => Date;
+  /**
+   * Which counters the rate limits share: by default the task queue, which every process of one deployment has in
+   * common. Tests give each app a scope of its own, as separate deployments would have.
+   */
+  rateLimitScope?: string;
 }
 
 /**
@@ -68,6 +74,7 @@ export function createAccessControl(deps: AccessControlDependencies) {
     killSwitches,
     platformCeilings,
     runAdmission: createRunAdmission({ billing, gates, switches: killSwitches, platform: platformCeilings }),
+    rateLimitStores: postgresRateLimitStores(deps.orm, deps.rateLimitScope ?? config.TEMPORAL_TASK_QUEUE),
     loginLimits: {
       windowMinutes: config.LOGIN_FAILURE_WINDOW_MINUTES,
       failuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,

@@ -91,15 +91,15 @@ export function buildApp(deps: AppDependencies): Express {
   });
   app.use(operational);
   // Cheapest refusal first: the global ceiling before any credential lookup touches the database.
-  app.use('/api', globalRateLimit(access.killSwitches, access.gates));
+  app.use('/api', globalRateLimit(access.killSwitches, access.gates, access.rateLimitStores));
   app.use('/api', authenticate(access.authenticator, deps.logger));
   app.use('/api', readOnlyGuard(access.killSwitches, access.gates));
 
   // Outside hosted mode the public signup does not exist at all: the catch-all 404 answers it.
   if (deps.hostedMode) {
-    app.use(signupRoutes({ signups: deps.signups, metrics: deps.metrics, ratePerHour: deps.signupRatePerHour, switches: access.killSwitches, gates: access.gates, route }));
+    app.use(signupRoutes({ signups: deps.signups, metrics: deps.metrics, ratePerHour: deps.signupRatePerHour, switches: access.killSwitches, gates: access.gates, stores: access.rateLimitStores, route }));
   }
-  app.use(authRoutes({ auth: access.auth, route, metrics: deps.metrics, gates: access.gates, loginLimits: access.loginLimits }));
+  app.use(authRoutes({ auth: access.auth, route, metrics: deps.metrics, gates: access.gates, loginLimits: access.loginLimits, stores: access.rateLimitStores }));
   app.use(apiKeyRoutes({ apiKeys: access.apiKeys, route }));
   app.use(tenantLimitRoutes({ billing: access.billing, platform: access.platformCeilings, route }));
   app.use(adminBillingStateRoutes({ billingStates: access.billingStates, route }));

@@ -5,16 +5,18 @@ import type { GateRecorder } from '../gates/gate-recorder';
 import { readOnlySwitchDecision, signupSwitchDecision, type KillSwitches } from '../gates/kill-switch-gate';
 import { authenticationOf } from './auth/authentication';
 import { gateProblem } from './gate-problem';
+import type { RateLimitStores } from './rate-limit-store';
 
 const MINUTE_MS = 60_000;
 
 /** The process-wide ceiling: one bucket for every client, so a flood cannot reach the database whoever sends it. */
-export function globalRateLimit(switches: KillSwitches, gates: GateRecorder): RequestHandler {
+export function globalRateLimit(switches: KillSwitches, gates: GateRecorder, stores: RateLimitStores): RequestHandler {
   if (switches.globalRateLimitPerMinute === 0) return (_request, _response, next) => next();
   return rateLimit({
     windowMs: MINUTE_MS,
     limit: switches.globalRateLimitPerMinute,
     keyGenerator: () => 'global',
+    store: stores('global'),
     requestPropertyName: 'globalRateLimit',
     standardHeaders: false,
     legacyHeaders: false,

@@ -10,6 +10,10 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Worker } from '@temporalio/worker';
 import { openApiPath } from '../../src/api/openapi';
+import { postgresEventStore } from '../../src/db/event-store';
+import { EventSink } from '../../src/observability/event-sink';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
 import type { Orm } from '../../src/db/orm';
 import { buildTestApp, createApiKey, login, OPERATORS, provisionTeam, type TestApp, type TestTenant } from '../support/auth';
 import { declaredOperationNames } from '../support/declared-operations';
@@ -47,6 +51,9 @@ let waitingRunId: string;
 let operations: Map<string, FuzzOperation>;
 let writes: ReturnType<typeof watchWrites>;
 
+/** The worker's domain events, written on a timer: flushed before the world is compared. */
+let workerEvents: EventSink;
+const flushEvents = () => workerEvents.flush();
 const world = () => fuzzWorld(orm, { tenantIds: [team.tenantId, victim.tenantId], dataOf: [team.tenantId] });
 
 beforeAll(async () => {
@@ -56,7 +63,8 @@ beforeAll(async () => {
   temporal = await connectToDevServer();
   const taskQueue = uniqueTaskQueue('fuzz');
   // Runs, transitions and signups the fuzz gets accepted need a worker to answer their updates and queries.
-  worker = await startWorker({ connection: temporal.connection, taskQueue, orm: workerOrm });
+  workerEvents = new EventSink({ store: postgresEventStore(workerOrm), logger: createLogger('silent'), metrics: createMetrics() });
+  worker = await startWorker({ connection: temporal.connection, taskQueue, orm: workerOrm, events: workerEvents });
   workerRun = worker.run();
   subject = await buildTestApp(appOrm, {
     env: { TEMPORAL_TASK_QUEUE: taskQueue, LOGIN_FAILURES_PER_IP: '100000', LOGIN_FAILURES_PER_ACCOUNT: '1000', GLOBAL_RATE_LIMIT_PER_MINUTE: '0', TENANT_RUN_BURST_PER_MINUTE: '100000' },
@@ -73,7 +81,7 @@ beforeAll(async () => {
   if (submitted.status !== 202) throw new Error(`setup run answered ${submitted.status}: ${JSON.stringify(submitted.body)}`);
   waitingRunId = submitted.body.runId;
   await waitFor(async () => (await request(subject.app).get(`/api/v1/runs/${waitingRunId}`).set('Authorization', `Bearer ${ownerToken}`)).body?.pendingApproval != null, { timeoutMs: 30_000 });
-  await settle(worker, world);
+  await settle(worker, world, flushEvents);
 
   const document = (await request(subject.app).get('/openapi.json').expect(200)).body;
   operations = new Map(operationsOf(document).map((operation) => [operation.name, operation]));
@@ -87,6 +95,7 @@ afterAll(async () => {
   }
   worker.shutdown();
   await workerRun;
+  await workerEvents.close();
   await subject.close();
   await temporal.close();
   await Promise.all([orm.close(true), appOrm.close(true), workerOrm.close(true)]);
@@ -181,7 +190,7 @@ describe('fuzzed requests from the OpenAPI document', () => {
           if (changed.length > 0) violations.push(`refused, yet the world changed: ${changed.join('; ')}`);
         } else if (operation.method !== 'get') {
           // Accepted writes are not this property's business; what they set going must stop before the next request.
-          await settle(worker, world);
+          await settle(worker, world, flushEvents);
         }
         if (violations.length > 0) {
           throw new Error(`${describeRequest(fuzzed)}\n  answered ${response.status} ${preview(JSON.stringify(response.body), 400)}\n  ${violations.join('\n  ')}`);

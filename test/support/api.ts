@@ -48,7 +48,7 @@ export async function startApiHarness(overrides: Record<string, string> = {}): P
       hostedMode: config.HOSTED_MODE,
       signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
       orm,
-      access: createAccessControl({ config, orm, logger, metrics }),
+      access: createAccessControl({ config, orm, logger, metrics, rateLimitScope: uniqueTaskQueue('limits') }),
       ...extra,
     });
   };

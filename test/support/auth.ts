@@ -17,7 +17,7 @@ import { createLifecycleService } from '../../src/services/lifecycle-service';
 import { createRunService } from '../../src/services/run-service';
 import { createSignupService } from '../../src/services/signup-service';
 import { createActiveTenant } from './runs';
-import { testConfig, testTemporalAddress } from './stack';
+import { testConfig, testTemporalAddress, uniqueTaskQueue } from './stack';
 
 export const TEST_AUTH_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 /** Mixed case and digits, so it passes the password policy. */
@@ -49,7 +49,7 @@ export async function buildTestApp(orm: Orm, options: { env?: Record<string, str
   // Lazy: connects on first use, so suites that never sign up never open a connection.
   const connection = Connection.lazy({ address: testTemporalAddress() });
   const client = new Client({ connection });
-  const access = createAccessControl({ config, orm, logger, metrics, billingStore: options.billingStore, now: options.now, events: options.events });
+  const access = createAccessControl({ config, orm, logger, metrics, billingStore: options.billingStore, now: options.now, events: options.events, rateLimitScope: uniqueTaskQueue('limits') });
   const app = buildApp({
     logger,
     metrics,

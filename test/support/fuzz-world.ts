@@ -75,15 +75,18 @@ export function watchWrites(orm: Orm) {
 
 /**
  * Waits until what an accepted request set going (a run, a transition, an offboarding) has stopped writing: the worker
- * holds no activation or activity, and the world reads the same three times running.
+ * holds no activation or activity, its buffered domain events are written (`flushEvents`: the sink writes them on a
+ * timer, so a quiet world could otherwise change a moment later), and the world reads the same three times running.
  */
-export async function settle(worker: Worker, world: () => Promise<unknown>, timeoutMs = 30_000): Promise<void> {
+export async function settle(worker: Worker, world: () => Promise<unknown>, flushEvents: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
+  await flushEvents();
   let previous = JSON.stringify(await world());
   let quietReads = 0;
   const settled = waitFor(
     async () => {
       const status = worker.getStatus();
       const idle = status.numInFlightActivities === 0 && status.numInFlightWorkflowActivations === 0;
+      await flushEvents();
       const now = JSON.stringify(await world());
       quietReads = idle && now === previous ? quietReads + 1 : 0;
       previous = now;

@@ -44,7 +44,7 @@ export async function startRunApiHarness(): Promise<RunApiHarness> {
   const runs = createRunService({ client: temporal.client, orm, taskQueue });
   const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, AUTH_TOKEN_SECRET: TEST_AUTH_SECRET, OPERATOR_TOKENS, HOSTED_MODE: 'false' });
   const logger = createLogger('silent');
-  const access = createAccessControl({ config, orm, logger, metrics });
+  const access = createAccessControl({ config, orm, logger, metrics, rateLimitScope: uniqueTaskQueue('limits') });
   const app = buildApp({
     logger,
     metrics,

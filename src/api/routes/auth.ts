@@ -8,6 +8,7 @@ import type { RouteDeclarer } from '../auth';
 import { gateProblem } from '../gate-problem';
 import { Problem, parseOr400 } from '../problem';
 import { loginRequestSchema, refreshTokenRequestSchema, sessionResponseSchema } from '../schemas/auth';
+import type { RateLimitStores } from '../rate-limit-store';
 
 export interface LoginLimits {
   windowMinutes: number;
@@ -21,6 +22,8 @@ export interface AuthRouteOptions {
   metrics: Metrics;
   gates: GateRecorder;
   loginLimits: LoginLimits;
+  /** Shared by every API process, so N processes do not allow N times the failures. */
+  stores: RateLimitStores;
 }
 
 /** The attempted account, whether or not it exists: keying on it treats real and made-up emails alike. */
@@ -41,6 +44,7 @@ export function authRoutes(options: AuthRouteOptions): Router {
       windowMs,
       limit,
       keyGenerator,
+      store: options.stores(name),
       skipSuccessfulRequests: true,
       requestPropertyName: name,
       standardHeaders: false,

@@ -7,6 +7,7 @@ import type { Metrics } from '../../observability/metrics';
 import type { SignupService } from '../../services/signup-service';
 import type { RouteDeclarer } from '../auth';
 import { signupSwitch } from '../kill-switches';
+import type { RateLimitStores } from '../rate-limit-store';
 import { Problem, parseOr400 } from '../problem';
 import { signupAcceptedSchema, signupRequestSchema, signupStatusParamsSchema, signupStatusSchema } from '../schemas/signup';
 
@@ -16,6 +17,8 @@ export interface SignupRouteOptions {
   ratePerHour: number;
   switches: KillSwitches;
   gates: GateRecorder;
+  /** Shared by every API process: the per-address limit holds whichever process a request reaches. */
+  stores: RateLimitStores;
   route: RouteDeclarer;
 }
 
@@ -26,6 +29,7 @@ export function signupRoutes(options: SignupRouteOptions): Router {
   const perClientLimit = rateLimit({
     windowMs: HOUR_MS,
     limit: options.ratePerHour,
+    store: options.stores('signup-per-address'),
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     handler: (request, _response, next) => {

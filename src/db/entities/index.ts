@@ -14,6 +14,7 @@ import { TenantSchema } from './tenant';
 import { TenantArchiveSchema } from './tenant-archive';
 import { TenantMembershipSchema } from './tenant-membership';
 import { UserSchema } from './user';
+import { RateLimitCounterSchema } from './rate-limit-counter';
 import { WorkerHeartbeatSchema } from './worker-heartbeat';
 
 export { ApiKey } from './api-key';
@@ -33,8 +34,9 @@ export { TenantArchive } from './tenant-archive';
 export { TenantMembership } from './tenant-membership';
 export { User } from './user';
 export { WorkerHeartbeat } from './worker-heartbeat';
+export { RateLimitCounter } from './rate-limit-counter';
 
 /** The run kernel's tables (Migration20261123040000Runs). */
 const RUN_ENTITY_SCHEMAS = [RunSchema, RunExpectationSchema, RunAckSchema, RunIncidentSchema, RunStepUndoSchema, PolicyRuleSchema, RunAuditFindingSchema];
 
-export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, WorkerHeartbeatSchema, ...RUN_ENTITY_SCHEMAS];
+export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, WorkerHeartbeatSchema, RateLimitCounterSchema, ...RUN_ENTITY_SCHEMAS];
