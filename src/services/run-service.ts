@@ -146,7 +146,6 @@ export function createRunService(deps: RunServiceDependencies) {
         workflowIdConflictPolicy: 'USE_EXISTING',
         // Once a run has ended its id stays spent: a late retry of its key never starts it again.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { tenantId: submission.tenantId },
         typedSearchAttributes: [
           { key: TENANT_ID, value: submission.tenantId },
           { key: RUN_PHASE, value: 'CREATED' },

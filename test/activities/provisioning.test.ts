@@ -4,6 +4,7 @@ import type { StepContext } from '../../src/contracts/provisioning';
 import type { Orm } from '../../src/db/orm';
 import { FRESH_TENANT_FOOTPRINT, provisionInput, tenantFootprint } from '../support/provisioning';
 import { testOrm } from '../support/stack';
+import { runProvisioningSteps } from '../../tools/fixtures/provisioning';
 
 let orm: Orm;
 let activities: ReturnType<typeof createProvisioningActivities>;
@@ -14,23 +15,14 @@ beforeAll(async () => {
 });
 afterAll(() => orm.close(true));
 
-async function runForwardSteps(input: ReturnType<typeof provisionInput>, context: StepContext) {
-  await activities.reserveTenant({ ...context, slug: input.slug, orgName: input.orgName });
-  await activities.createOwner({ ...context, email: input.ownerEmail, passwordHash: input.passwordHash });
-  await activities.openTrialBilling(context);
-  await activities.createTenantSchema(context);
-  await activities.initOnboarding(context);
-  await activities.activateTenant(context);
-}
-
 const contextOf = (input: ReturnType<typeof provisionInput>): StepContext => ({ tenantId: input.tenantId, workflowId: `provision:${input.slug}` });
 
 describe('provisioning activities', () => {
   it('run twice, every forward step changes nothing the second time', async () => {
     const input = provisionInput();
-    await runForwardSteps(input, contextOf(input));
+    await runProvisioningSteps(activities, input, contextOf(input));
     const once = await tenantFootprint(orm, input.tenantId, input.ownerEmail);
-    await runForwardSteps(input, contextOf(input));
+    await runProvisioningSteps(activities, input, contextOf(input));
     const twice = await tenantFootprint(orm, input.tenantId, input.ownerEmail);
     expect(once).toEqual(FRESH_TENANT_FOOTPRINT);
     expect(twice).toEqual(once);
@@ -65,7 +57,7 @@ describe('provisioning activities', () => {
 
   it('refuses a slug held by another tenant as a non-retryable SlugTaken and leaves the holder alone', async () => {
     const holder = provisionInput();
-    await runForwardSteps(holder, contextOf(holder));
+    await runProvisioningSteps(activities, holder, contextOf(holder));
     const intruder = provisionInput({ slug: holder.slug });
     const attempt = activities.reserveTenant({ ...contextOf(intruder), slug: intruder.slug, orgName: intruder.orgName });
     await expect(attempt).rejects.toMatchObject({ type: 'SlugTaken', nonRetryable: true });
@@ -77,7 +69,7 @@ describe('provisioning activities', () => {
 
   it('refuses an email that already owns another tenant as a non-retryable EmailRegistered', async () => {
     const first = provisionInput();
-    await runForwardSteps(first, contextOf(first));
+    await runProvisioningSteps(activities, first, contextOf(first));
     const second = provisionInput({ ownerEmail: first.ownerEmail.toUpperCase() });
     await activities.reserveTenant({ ...contextOf(second), slug: second.slug, orgName: second.orgName });
     await expect(
