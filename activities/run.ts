@@ -68,14 +68,17 @@ export function createRunActivities(deps: RunDependencies) {
     return from;
   }
 
-  /** Writes the run's final row, creating it if the opening trace never landed; a finished row is never rewritten. */
+  /**
+   * Writes the run's final row, creating it if the opening trace never landed; a finished row is never rewritten. A run
+   * the reconciler aged out while it was unfinished has its audit reopened: it can be judged now.
+   */
   async function closeRun(em: EntityManager, closing: RunClosing, phase: 'COMPLETED' | 'FAILED', cause: RunCause | null, override: RunOverride | null) {
     await em.execute(
       `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, outcome, cause, override, degraded, submitted_by, created_at, updated_at, finished_at)
          values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?, ?, now(), now(), now())
          on conflict (id) do update set phase = excluded.phase, step_states = excluded.step_states, outcome = excluded.outcome,
            cause = excluded.cause, override = excluded.override, degraded = run.degraded or excluded.degraded,
-           updated_at = now(), finished_at = now()
+           updated_at = now(), finished_at = now(), audit_settled_at = null
          where run.outcome is null`,
       [
         closing.runId,

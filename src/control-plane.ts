@@ -9,7 +9,8 @@ import { createOrm, migrate, type Orm } from './db/orm';
 import { killSwitchesFrom } from './gates/kill-switch-gate';
 import type { Logger } from './observability/logger';
 import { EventSink } from './observability/event-sink';
-import { createMetrics, registerActiveTenantsGauge, type Metrics } from './observability/metrics';
+import { createMetrics, registerActiveTenantsGauge, registerRunAuditBacklogGauges, type Metrics } from './observability/metrics';
+import { readRunAuditBacklog } from './db/run-audit-queries';
 import { postgresEventStore } from './db/event-store';
 import { readinessChecks } from './readiness';
 import { createLifecycleService } from './services/lifecycle-service';
@@ -41,6 +42,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
   const applied = await migrate(orm);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   registerActiveTenantsGauge(metrics, () => countActiveTenants(orm));
+  registerRunAuditBacklogGauges(metrics, () => readRunAuditBacklog(orm.em.fork()));
   const client = await connectClient(config);
   const events = new EventSink({ store: postgresEventStore(orm), logger, metrics });
 

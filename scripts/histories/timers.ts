@@ -28,8 +28,21 @@ export const recordTimerHistories: HistoryFamily = async (rig, recorder) => {
     await recorder.save(name, await handle.fetchHistory());
   }
 
-  if (!recorder.wants('reconciler-pass')) return;
-  const pass = await client.workflow.start('reconcileRunAudits', { taskQueue, workflowId: `replay-reconciler-${Date.now().toString(36)}`, args: [{}] });
-  await pass.result();
-  await recorder.save('reconciler-pass', await pass.fetchHistory());
+  if (recorder.wants('reconciler-pass')) {
+    const pass = await client.workflow.start('reconcileRunAudits', { taskQueue, workflowId: `replay-reconciler-${Date.now().toString(36)}`, args: [{}] });
+    await pass.result();
+    await recorder.save('reconciler-pass', await pass.fetchHistory());
+  }
+
+  if (recorder.wants('reconciler-sweep-pass')) {
+    // Three unfinished runs and batches of one: the pass ('reconciler-sweeps-backlog') loops until its sweep ends.
+    await orm.em.fork().execute(
+      `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline)
+         select gen_random_uuid(), gen_random_uuid(), 'run:replay-sweep-' || g, 'EXECUTING', '{"steps":[]}', '[]', false, 'user:replay', now() + interval '1 hour'
+           from generate_series(1, 3) g`,
+    );
+    const pass = await client.workflow.start('reconcileRunAudits', { taskQueue, workflowId: `replay-reconciler-sweep-${Date.now().toString(36)}`, args: [{ batchSize: 1 }] });
+    await pass.result();
+    await recorder.save('reconciler-sweep-pass', await pass.fetchHistory());
+  }
 };

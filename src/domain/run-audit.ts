@@ -51,3 +51,37 @@ export function auditFindings(subject: AuditSubject, now: Date): AuditFinding[] 
   if (deadlinePassed && !acked.has(FINALIZE_RUN_KEY)) findings.push({ kind: 'stale', key: FINALIZE_RUN_KEY });
   return findings;
 }
+
+/**
+ * Why a run's audit was settled (no longer examined). `clean`: finished with nothing open. `final`: finished with
+ * findings, long enough ago that no late ack can land any more, so they stand. `aged_out`: never finished, long past
+ * its deadline; if it ever does finish, closing it reopens its audit.
+ */
+export type AuditSettlement = 'clean' | 'final' | 'aged_out';
+
+export interface SettlementSubject {
+  /** Acks with no run row cannot be settled: there is nothing to mark. */
+  hasRow: boolean;
+  finished: boolean;
+  finishedAt: Date | null;
+  createdAt: Date | null;
+  finalizeDeadline: Date | null;
+}
+
+export interface SettlementPolicy {
+  /** After a run finished, how long an ack of one of its activities may still land (a retry that outlived it). */
+  findingsFinalAfterMs: number;
+  /** Past its finalize deadline (or creation, without one), how long an unfinished run is still examined. */
+  ageOutAfterMs: number;
+}
+
+export function auditSettlement(subject: SettlementSubject, findings: AuditFinding[], now: Date, policy: SettlementPolicy): AuditSettlement | null {
+  if (!subject.hasRow) return null;
+  const passed = (since: Date | null, ms: number) => since !== null && since.getTime() + ms <= now.getTime();
+  if (subject.finished) {
+    if (findings.length === 0) return 'clean';
+    // A finished row without finished_at (written by hand) counts from its creation.
+    return passed(subject.finishedAt ?? subject.createdAt, policy.findingsFinalAfterMs) ? 'final' : null;
+  }
+  return passed(subject.finalizeDeadline ?? subject.createdAt, policy.ageOutAfterMs) ? 'aged_out' : null;
+}

@@ -109,3 +109,46 @@ export function registerActiveTenantsGauge(metrics: Metrics, countActiveTenants:
     },
   });
 }
+
+export interface RunAuditBacklogReading {
+  unsettled: number;
+  oldestCreatedAt: Date | null;
+}
+
+/**
+ * The reconciler's backlog, read from Postgres at scrape time: how many runs are unsettled, and how old the oldest
+ * is. Read at scrape, not set by the reconciler, so the age keeps growing when the reconciler stops: that is the alert.
+ * Both gauges share one read per scrape; a failed read keeps the last values.
+ */
+export function registerRunAuditBacklogGauges(metrics: Metrics, readBacklog: () => Promise<RunAuditBacklogReading>, now: () => Date = () => new Date()): void {
+  let reading: Promise<RunAuditBacklogReading> | undefined;
+  const shared = () =>
+    (reading ??= readBacklog().finally(() => {
+      reading = undefined;
+    }));
+  new Gauge({
+    name: 'run_audit_backlog_runs',
+    help: 'Runs the audit reconciler has not settled yet (every one is examined once per sweep)',
+    registers: [metrics.registry],
+    async collect() {
+      try {
+        this.set((await shared()).unsettled);
+      } catch {
+        // The database being down shows on /readyz; the metrics endpoint stays up.
+      }
+    },
+  });
+  new Gauge({
+    name: 'run_audit_oldest_unsettled_age_seconds',
+    help: 'Age of the oldest run the audit reconciler has not settled (0 when none): it grows without bound if the reconciler stops',
+    registers: [metrics.registry],
+    async collect() {
+      try {
+        const { oldestCreatedAt } = await shared();
+        this.set(oldestCreatedAt === null ? 0 : Math.max(0, (now().getTime() - oldestCreatedAt.getTime()) / 1000));
+      } catch {
+        // As above.
+      }
+    },
+  });
+}

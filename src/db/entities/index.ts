@@ -6,6 +6,7 @@ import { RefreshTokenSchema } from './refresh-token';
 import { PolicyRuleSchema } from './policy-rule';
 import { RunSchema } from './run';
 import { RunAckSchema } from './run-ack';
+import { RunAuditCursorSchema } from './run-audit-cursor';
 import { RunAuditFindingSchema } from './run-audit-finding';
 import { RunExpectationSchema } from './run-expectation';
 import { RunIncidentSchema } from './run-incident';
@@ -25,6 +26,7 @@ export { RefreshToken } from './refresh-token';
 export { PolicyRule } from './policy-rule';
 export { Run } from './run';
 export { RunAck } from './run-ack';
+export { RunAuditCursor } from './run-audit-cursor';
 export { RunAuditFinding } from './run-audit-finding';
 export { RunExpectation } from './run-expectation';
 export { RunIncident } from './run-incident';
@@ -36,7 +38,7 @@ export { User } from './user';
 export { WorkerHeartbeat } from './worker-heartbeat';
 export { RateLimitCounter } from './rate-limit-counter';
 
-/** The run kernel's tables (Migration20261123040000Runs). */
-const RUN_ENTITY_SCHEMAS = [RunSchema, RunExpectationSchema, RunAckSchema, RunIncidentSchema, RunStepUndoSchema, PolicyRuleSchema, RunAuditFindingSchema];
+/** The run kernel's tables (Migration20261123040000Runs; the reconciler's cursor, Migration20261202090000RunAuditSweep). */
+const RUN_ENTITY_SCHEMAS = [RunSchema, RunExpectationSchema, RunAckSchema, RunIncidentSchema, RunStepUndoSchema, PolicyRuleSchema, RunAuditFindingSchema, RunAuditCursorSchema];
 
 export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, WorkerHeartbeatSchema, RateLimitCounterSchema, ...RUN_ENTITY_SCHEMAS];

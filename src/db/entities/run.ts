@@ -21,7 +21,7 @@ export class Run {
   submittedBy!: string;
   /** After this, a run without its finalize_run ack is stale. */
   finalizeDeadline?: Date | null;
-  /** Set once the reconciler found the finished run clean; it is not scanned again. */
+  /** Set once nothing about the run's audit can change any more (see the reconciler); it is not scanned again. */
   auditSettledAt?: Date | null;
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
@@ -33,8 +33,8 @@ export const RunSchema = new EntitySchema<Run>({
   tableName: 'run',
   indexes: [
     { name: 'run_tenant_created_index', properties: ['tenantId', 'createdAt'] },
-    // Partial: the reconciler only ever looks for runs it has not settled yet.
-    { name: 'run_audit_unsettled_index', expression: 'create index "run_audit_unsettled_index" on "run" ("created_at") where "audit_settled_at" is null' },
+    // Partial: the reconciler only ever looks for runs it has not settled yet, in its cursor's (created_at, id) order.
+    { name: 'run_audit_unsettled_index', expression: 'create index "run_audit_unsettled_index" on "run" ("created_at", "id") where "audit_settled_at" is null' },
   ],
   properties: {
     id: { type: 'uuid', primary: true },
