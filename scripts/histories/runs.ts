@@ -61,7 +61,9 @@ export const recordRunHistories: HistoryFamily = async (rig, recorder) => {
     },
     'governance-rejected': {
       input: runInput(tenant.tenantId, [{ kind: 'credits.debit', amount: 500 }]),
-      before: () => setPolicyRule(orm.em.fork(), tenant.tenantId, 'max_debit_total', { limit: 100 }),
+      before: async () => {
+        await setPolicyRule(orm.em.fork(), tenant.tenantId, 'max_debit_total', { limit: 100 });
+      },
     },
   };
   for (const [scenarioName, scenario] of Object.entries(scenarios)) {

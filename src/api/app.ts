@@ -4,6 +4,7 @@ import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { LifecycleService } from '../services/lifecycle-service';
+import { createPolicyService } from '../services/policy-service';
 import type { RunService } from '../services/run-service';
 import type { SignupService } from '../services/signup-service';
 import { authenticate, createRouteDeclarer, createTenantGuard } from './auth';
@@ -17,6 +18,7 @@ import { adminTenantRoutes } from './routes/admin-tenants';
 import { apiKeyRoutes } from './routes/api-keys';
 import { authRoutes } from './routes/auth';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
+import { policyRoutes } from './routes/policies';
 import { runRoutes } from './routes/runs';
 import { signupRoutes } from './routes/signup';
 import { tenantLimitRoutes } from './routes/tenant-limits';
@@ -104,6 +106,7 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(tenantLimitRoutes({ billing: access.billing, platform: access.platformCeilings, route }));
   app.use(adminBillingStateRoutes({ billingStates: access.billingStates, route }));
   app.use(adminEventRoutes({ orm: deps.orm, route }));
+  app.use(policyRoutes({ policies: createPolicyService({ orm: deps.orm }), route }));
 
   if (deps.lifecycle) {
     app.use(adminTenantRoutes({ lifecycle: deps.lifecycle, stallHours: deps.onboardingStallHours ?? 72, route }));

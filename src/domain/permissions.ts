@@ -35,6 +35,8 @@ export const PERMISSIONS = {
   'api_keys:revoke': { minimumRole: 'admin', access: 'revoke', sessionOnly: true },
   'billing:read': { minimumRole: 'admin', access: 'read', sessionOnly: false },
   'members:manage': { minimumRole: 'admin', access: 'write', sessionOnly: true },
+  // Session only: the rules that govern runs are changed by a person, never by a machine credential a run could hold.
+  'policies:manage': { minimumRole: 'admin', access: 'write', sessionOnly: true },
   'tenant:manage': { minimumRole: 'owner', access: 'write', sessionOnly: true },
 } as const satisfies Record<string, PermissionRule>;
 

@@ -5,7 +5,9 @@
 import request from 'supertest';
 import { parseRequirement, type AuthRequirement } from '../../src/api/auth';
 import type { Orm } from '../../src/db/orm';
+import { setPolicyRule } from '../../src/db/policy-rules';
 import { operatorRolesBelow, PERMISSIONS, rolesBelow } from '../../src/domain/permissions';
+import type { PolicyRuleName } from '../../src/domain/run-policy';
 import { bearer, buildTestApp, createApiKey, expiredAccessToken, login, OPERATORS, provisionTeam, setTenantStatus, tenantWorld, type TestApp, type TestTenant } from '../support/auth';
 import { routeTable, type RouteEntry } from '../support/routes';
 import { createActiveTenant } from '../support/runs';
@@ -24,6 +26,13 @@ let workerRun: Promise<void>;
 /** Home runs waiting for an approval, one per route that acts on a run, so each sample still has something to act on. */
 const homeRuns: Record<'read' | 'approve' | 'reject' | 'audit' | 'terminate' | 'forceComplete', string> = {} as never;
 const WAITING_PLAN = { steps: [{ kind: 'approval', timeout: '1h' }] };
+/** Loose enough never to stop a sample run; each is a valid value of its rule. */
+const POLICY_SAMPLE_PARAMS: Record<PolicyRuleName, Record<string, unknown>> = {
+  max_debit_total: { limit: 1_000_000 },
+  forbidden_step_kinds: { kinds: ['records.delete'] },
+  max_steps: { limit: 20 },
+  require_approval_over_debit: { threshold: 1_000_000 },
+};
 
 interface Sample {
   path: string;
@@ -76,7 +85,21 @@ const SAMPLES: Record<string, (lifecycleSubject?: string) => Sample> = {
   'POST /api/v1/admin/tenants/:tenantId/force-complete': (subject) => ({ path: `${adminTenant(subject)}/force-complete`, body: { reason: 'matrix' } }),
   'DELETE /api/v1/admin/tenants/:tenantId': (subject) => ({ path: adminTenant(subject), body: { reason: 'matrix' } }),
   'GET /api/v1/admin/watch/stalled-onboardings': () => ({ path: '/api/v1/admin/watch/stalled-onboardings?olderThanHours=72&limit=10' }),
+  ...policySamples('/api/v1/tenants/:tenantId/policies', (body) => body),
+  ...policySamples('/api/v1/admin/tenants/:tenantId/policies', (body) => ({ ...body, reason: 'matrix' })),
 };
+
+/** The policy routes of one realm: read the collection and a rule the home tenant has, set each rule, switch one off. */
+function policySamples(base: string, withReason: (body: Record<string, unknown>) => Record<string, unknown>): Record<string, () => Sample> {
+  const path = (suffix = '') => `${base.replace(':tenantId', home.tenantId)}${suffix}`;
+  const sets = Object.entries(POLICY_SAMPLE_PARAMS).map(([rule, params]) => [`PUT ${base}/${rule}`, () => ({ path: path(`/${rule}`), body: withReason({ params }) })]);
+  return {
+    [`GET ${base}`]: () => ({ path: path() }),
+    [`GET ${base}/:rule`]: () => ({ path: path('/max_steps') }),
+    ...Object.fromEntries(sets),
+    [`DELETE ${base}/:rule`]: () => ({ path: path('/max_steps'), ...(base.includes('/admin/') ? { body: withReason({}) } : {}) }),
+  };
+}
 
 /** Routes whose tenant is the caller's own (no :tenantId): another tenant's credential acts on its own tenant there. */
 const actsOnCallersTenant = (entry: RouteEntry) => entry.path === '/api/v1/runs';
@@ -110,6 +133,8 @@ beforeAll(async () => {
   credentials['unknown bearer token'] = bearer('an-operator-token-nobody-configured-0123456789');
   credentials['founder operator'] = bearer(OPERATORS.founder.token);
   credentials['ops operator'] = bearer(OPERATORS.ops.token);
+  // A rule the single-rule read finds before any sample sets one.
+  await setPolicyRule(orm.em.fork(), home.tenantId, 'max_steps', { limit: 20 });
   // Room for the runs every sample acts on: a paying plan, not the trial's single concurrent run.
   await orm.em.fork().execute(`update billing_account set plan = 'pro', subscription_state = 'active' where tenant_id = ?`, [home.tenantId]);
   for (const purpose of Object.keys({ read: 0, approve: 0, reject: 0, audit: 0, terminate: 0, forceComplete: 0 }) as Array<keyof typeof homeRuns>) {

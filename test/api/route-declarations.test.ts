@@ -41,6 +41,13 @@ describe('route auth declarations', () => {
       'GET /api/v1/tenants/:tenantId/limits': 'tenant:tenant:read',
       'GET /api/v1/admin/tenants/:tenantId/billing-state': 'operator:ops',
       'PUT /api/v1/admin/tenants/:tenantId/billing-state': 'operator:founder',
+      'GET /api/v1/tenants/:tenantId/policies': 'tenant:tenant:read',
+      'GET /api/v1/tenants/:tenantId/policies/:rule': 'tenant:tenant:read',
+      'PUT /api/v1/tenants/:tenantId/policies/max_steps': 'tenant:policies:manage',
+      'DELETE /api/v1/tenants/:tenantId/policies/:rule': 'tenant:policies:manage',
+      'GET /api/v1/admin/tenants/:tenantId/policies': 'operator:ops',
+      'PUT /api/v1/admin/tenants/:tenantId/policies/forbidden_step_kinds': 'operator:founder',
+      'DELETE /api/v1/admin/tenants/:tenantId/policies/:rule': 'operator:founder',
     });
   });
 

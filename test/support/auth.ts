@@ -136,7 +136,7 @@ export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 /**
  * Everything a refused request could change for the given tenants, counted: tenant state, billing, keys, sessions,
- * memberships, the audit trail.
+ * memberships, policy rules, the audit trail.
  */
 export async function tenantWorld(orm: Orm, tenantIds: string[]) {
   const em = orm.em.fork();
@@ -147,6 +147,7 @@ export async function tenantWorld(orm: Orm, tenantIds: string[]) {
     apiKeys: await rows('select id, role, revoked_at from api_key where tenant_id in (?) order by id'),
     refreshTokens: await rows('select id, revoked_at from refresh_token where tenant_id in (?) order by id'),
     memberships: await rows('select id, role from tenant_membership where tenant_id in (?) order by id'),
+    policyRules: await rows('select tenant_id, rule, params, active, version from policy_rule where tenant_id in (?) order by tenant_id, rule'),
     auditEvents: Number((await rows('select count(*) from audit_event where tenant_id in (?)'))[0]?.count ?? 0),
   };
 }

@@ -5,6 +5,7 @@ import { Migration20261123050000DomainEvents } from './Migration20261123050000Do
 import { Migration20261123060000Lifecycle } from './Migration20261123060000Lifecycle';
 import { Migration20261201120000WorkerHeartbeat } from './Migration20261201120000WorkerHeartbeat';
 import { Migration20261201180000RateLimitCounters } from './Migration20261201180000RateLimitCounters';
+import { Migration20261201190511PolicyVersions } from './Migration20261201190511PolicyVersions';
 import { Migration20261202090000RunAuditSweep } from './Migration20261202090000RunAuditSweep';
 
 /** Every committed migration, oldest first. A new migration is added here as well as in its own file. */
@@ -16,5 +17,6 @@ export const MIGRATIONS = [
   { name: 'Migration20261123060000Lifecycle', class: Migration20261123060000Lifecycle },
   { name: 'Migration20261201120000WorkerHeartbeat', class: Migration20261201120000WorkerHeartbeat },
   { name: 'Migration20261201180000RateLimitCounters', class: Migration20261201180000RateLimitCounters },
+  { name: 'Migration20261201190511PolicyVersions', class: Migration20261201190511PolicyVersions },
   { name: 'Migration20261202090000RunAuditSweep', class: Migration20261202090000RunAuditSweep },
 ];
