@@ -25,6 +25,8 @@ const environmentSchema = z
 
     API_HOST: z.string().default('127.0.0.1'),
     API_PORT: port(3000),
+    /** Where clients reach the API (behind a proxy, a path prefix); /openapi.json names it. Unset: the URL a request came to. */
+    PUBLIC_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')).optional()),
     /** Which parts this process runs: the start command runs both; a scaled-out deployment splits them. */
     PROCESS_ROLES: z
       .string()

@@ -91,6 +91,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       lifecycle: createLifecycleService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
       onboardingStallHours: config.ONBOARDING_STALL_HOURS,
       trustProxy: config.TRUST_PROXY_HOPS,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
     });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.API_PORT, config.API_HOST, (error?: Error) => (error ? reject(error) : resolve(listening)));

@@ -44,6 +44,8 @@ export interface AppDependencies {
   lifecycle?: LifecycleService;
   /** Hours an onboarding may rest before the stalled-onboardings watch lists it. */
   onboardingStallHours?: number;
+  /** The URL clients reach the API at (PUBLIC_BASE_URL), named in /openapi.json; unset, the URL a request came to. */
+  publicBaseUrl?: string;
 }
 
 const BODY_LIMIT = '16kb';
@@ -87,8 +89,10 @@ export function buildApp(deps: AppDependencies): Express {
     path: '/openapi.json',
     auth: 'public',
     docs: { summary: 'This document: OpenAPI 3.1 generated from the zod schemas that validate requests', tags: ['operations'] },
-    handler: (_request, response) => {
-      response.json(catalog.document());
+    handler: (request, response) => {
+      // Unset, the API is where this request reached it (a Host-less HTTP/1.0 request gets the relative "/").
+      const ownUrl = request.host ? `${request.protocol}://${request.host}` : '/';
+      response.json(catalog.document({ serverUrl: deps.publicBaseUrl ?? ownUrl }));
     },
   });
   app.use(operational);

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
+import type { Express } from 'express';
 import { createAccessControl } from '../../src/access-control';
-import { buildApp } from '../../src/api/app';
+import { buildApp, type AppDependencies } from '../../src/api/app';
 import { openApiPath } from '../../src/api/openapi';
 import { loadConfig } from '../../src/config';
 import type { Orm } from '../../src/db/orm';
@@ -25,12 +26,20 @@ const unusedOrm = new Proxy({} as Orm, {
  * suites then check that the document the running app serves lists the same operations.
  */
 export function declaredOperationNames(): string[] {
+  return routeTable(offlineApp()).map((entry) => operationName(entry.method, openApiPath(entry.path)));
+}
+
+/**
+ * The full app (hosted mode, runs and lifecycle mounted) built without a database or a Temporal server: enough to list
+ * its routes and serve its OpenAPI document, and nothing more.
+ */
+export function offlineApp(extra: Partial<AppDependencies> = {}): Express {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOSTED_MODE: 'true' });
   const logger = createLogger('silent');
   const metrics = createMetrics();
   // Never connects: nothing is called while the routes are only being listed.
   const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-  const app = buildApp({
+  return buildApp({
     logger,
     metrics,
     signups: createSignupService({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
@@ -41,6 +50,6 @@ export function declaredOperationNames(): string[] {
     access: createAccessControl({ config, orm: unusedOrm, logger, metrics }),
     runs: createRunService({ client, orm: unusedOrm, taskQueue: config.TEMPORAL_TASK_QUEUE }),
     lifecycle: createLifecycleService({ client, orm: unusedOrm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
+    ...extra,
   });
-  return routeTable(app).map((entry) => operationName(entry.method, openApiPath(entry.path)));
 }

@@ -32,7 +32,13 @@ export function adminRunRoutes(options: { runs: RunService; route: RouteDeclarer
       method: 'post',
       path: `/api/v1/admin/runs/:runId/${override.path}`,
       auth: override.auth,
-      docs: { summary: override.summary, tags: ['admin'], params: runParamsSchema, body: operatorOverrideSchema },
+      docs: {
+        summary: override.summary,
+        tags: ['admin'],
+        params: runParamsSchema,
+        body: operatorOverrideSchema,
+        responses: { 202: { description: 'Taken; follow Location to the audit' }, 409: { description: 'The run has already ended' } },
+      },
       handler: async (request, response) => {
         const { runId } = parseOr400(runParamsSchema, request.params, 'path');
         const body = parseOr400(operatorOverrideSchema, request.body ?? {});

@@ -9,6 +9,12 @@ import { lifecycleChangeSchema, softDeleteSchema, stalledOnboardingQuerySchema, 
 const TENANT = '/api/v1/admin/tenants/:tenantId';
 const noTenant = () => new Problem(404, 'Not found', 'No such tenant.');
 
+const TRANSITION_RESPONSES = {
+  200: { description: 'The new lifecycle state' },
+  202: { description: 'The new lifecycle state; offboarding has started' },
+  409: { description: 'The tenant is in no state this change applies to: `reason` names the refusal' },
+};
+
 function answered(outcome: TransitionOutcome) {
   if (outcome.kind === 'not_found') throw noTenant();
   if (outcome.kind === 'refused') throw new Problem(409, 'Transition refused', outcome.refusal.message, { reason: outcome.refusal.type });
@@ -47,7 +53,7 @@ export function adminTenantRoutes(options: { lifecycle: LifecycleService; stallH
       method: 'post',
       path: `${TENANT}/${change.path}`,
       auth: change.auth,
-      docs: { summary: change.summary, tags: ['admin', 'lifecycle'], params: tenantPathSchema, body: lifecycleChangeSchema },
+      docs: { summary: change.summary, tags: ['admin', 'lifecycle'], params: tenantPathSchema, body: lifecycleChangeSchema, responses: TRANSITION_RESPONSES },
       handler: async (request, response) => {
         const { tenantId } = parseOr400(tenantPathSchema, request.params, 'path');
         const body = parseOr400(lifecycleChangeSchema, request.body ?? {});
@@ -61,7 +67,13 @@ export function adminTenantRoutes(options: { lifecycle: LifecycleService; stallH
     method: 'delete',
     path: TENANT,
     auth: 'operator:ops',
-    docs: { summary: 'Soft-delete a tenant: it is locked now and offboarded when its retention ends (restore undoes it until then)', tags: ['admin', 'lifecycle'], params: tenantPathSchema, body: softDeleteSchema },
+    docs: {
+      summary: 'Soft-delete a tenant: it is locked now and offboarded when its retention ends (restore undoes it until then)',
+      tags: ['admin', 'lifecycle'],
+      params: tenantPathSchema,
+      body: softDeleteSchema,
+      responses: { 202: { description: 'Soft-deleted; offboarding waits for the retention to end' }, 409: TRANSITION_RESPONSES[409] },
+    },
     handler: async (request, response) => {
       const { tenantId } = parseOr400(tenantPathSchema, request.params, 'path');
       const body = parseOr400(softDeleteSchema, request.body ?? {});

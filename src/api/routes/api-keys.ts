@@ -17,7 +17,7 @@ export function apiKeyRoutes(options: { apiKeys: ApiKeyService; route: RouteDecl
     method: 'post',
     path: COLLECTION,
     auth: 'tenant:api_keys:create',
-    docs: { summary: 'Create an API key; the secret is shown once', tags: ['api-keys'], params: tenantPathSchema, body: createApiKeyRequestSchema, responses: { 201: { description: 'The key, with its secret this once' } } },
+    docs: { summary: 'Create an API key; the secret is shown once', tags: ['api-keys'], params: tenantPathSchema, body: createApiKeyRequestSchema, responses: { 201: { description: 'The key, with its secret this once' }, 409: { description: 'The tenant has as many keys as it may: revoke unused ones first' } } },
     handler: async (request, response) => {
       const body = parseOr400(createApiKeyRequestSchema, request.body);
       const caller = tenantPrincipalOf(response);

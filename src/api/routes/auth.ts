@@ -32,6 +32,12 @@ const accountKey = (request: Request) => {
   return `account:${typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : ''}`;
 };
 
+/** What issuing a session can answer besides one: wrong secret, or a gate that refuses the tenant (suspended, offboarded). */
+const SESSION_REFUSALS = {
+  401: { description: 'The email and password, or the refresh token, are not valid' },
+  403: { description: 'A gate refuses a session for this tenant now: `gate` and `reason` say why' },
+};
+
 const sessionBody = (session: IssuedSession) => ({ tokenType: 'Bearer' as const, ...session });
 
 export function authRoutes(options: AuthRouteOptions): Router {
@@ -70,7 +76,7 @@ export function authRoutes(options: AuthRouteOptions): Router {
     method: 'post',
     path: '/api/v1/auth/login',
     auth: 'public',
-    docs: { summary: 'Log in with email and password: a short-lived access token and a refresh token', tags: ['auth'], body: loginRequestSchema, responses: { 200: { description: 'A session', schema: sessionResponseSchema } } },
+    docs: { summary: 'Log in with email and password: a short-lived access token and a refresh token', tags: ['auth'], body: loginRequestSchema, responses: { 200: { description: 'A session', schema: sessionResponseSchema }, ...SESSION_REFUSALS } },
     before: [perAddress, perAccount],
     handler: async (request, response) => {
       const body = parseOr400(loginRequestSchema, request.body);
@@ -89,7 +95,7 @@ export function authRoutes(options: AuthRouteOptions): Router {
     method: 'post',
     path: '/api/v1/auth/refresh',
     auth: 'public',
-    docs: { summary: 'Rotate a refresh token for a new session (a lifecycle gate boundary)', tags: ['auth'], body: refreshTokenRequestSchema, responses: { 200: { description: 'A new session', schema: sessionResponseSchema } } },
+    docs: { summary: 'Rotate a refresh token for a new session (a lifecycle gate boundary)', tags: ['auth'], body: refreshTokenRequestSchema, responses: { 200: { description: 'A new session', schema: sessionResponseSchema }, ...SESSION_REFUSALS } },
     handler: async (request, response) => {
       const { refreshToken } = parseOr400(refreshTokenRequestSchema, request.body);
       const outcome = await options.auth.refresh(refreshToken);

@@ -1,11 +1,12 @@
 import { Router } from 'express';
+import type { z } from 'zod';
 import type { RunControlOutcome, RunService } from '../../services/run-service';
 import type { RunAdmission } from '../../services/run-admission';
 import { actorOf } from '../../auth/principal';
 import { tenantPrincipalOf, type RouteDeclarer } from '../auth';
 import { gateProblem } from '../gate-problem';
 import { Problem, parseOr400 } from '../problem';
-import { approvalRequestSchema, idempotencyKeyHeaderSchema, runParamsSchema, runPlanSchema } from '../schemas/runs';
+import { approvalRequestSchema, idempotencyKeyHeaderSchema, runAcceptedSchema, runParamsSchema, runPlanSchema } from '../schemas/runs';
 
 const runLocation = (runId: string) => `/api/v1/runs/${runId}`;
 
@@ -27,7 +28,16 @@ export function runRoutes(options: { runs: RunService; admit: RunAdmission; rout
     method: 'post',
     path: '/api/v1/runs',
     auth: 'tenant:runs:submit',
-    docs: { summary: 'Submit a run: a plan of steps from the step registry', tags: ['runs'], body: runPlanSchema, responses: { 202: { description: 'Accepted; follow Location' } } },
+    docs: {
+      summary: 'Submit a run: a plan of steps from the step registry',
+      tags: ['runs'],
+      headers: idempotencyKeyHeaderSchema,
+      body: runPlanSchema,
+      responses: {
+        202: { description: 'Accepted (or the run this Idempotency-Key already started); follow Location', schema: runAcceptedSchema },
+        409: { description: 'This Idempotency-Key already started a run with a different plan' },
+      },
+    },
     handler: async (request, response) => {
       const caller = tenantPrincipalOf(response);
       const { 'idempotency-key': idempotencyKey } = parseOr400(idempotencyKeyHeaderSchema, { 'idempotency-key': request.header('idempotency-key') }, 'header');
@@ -39,10 +49,8 @@ export function runRoutes(options: { runs: RunService; admit: RunAdmission; rout
           errors: [{ path: 'idempotency-key', message: 'was used for a different plan' }],
         });
       }
-      response
-        .status(202)
-        .location(runLocation(outcome.runId))
-        .json({ runId: outcome.runId, workflowId: outcome.workflowId, phase: 'CREATED', duplicate: outcome.kind === 'duplicate', status: runLocation(outcome.runId) });
+      const accepted: z.infer<typeof runAcceptedSchema> = { runId: outcome.runId, workflowId: outcome.workflowId, phase: 'CREATED', duplicate: outcome.kind === 'duplicate', status: runLocation(outcome.runId) };
+      response.status(202).location(runLocation(outcome.runId)).json(accepted);
     },
   });
 
@@ -64,7 +72,13 @@ export function runRoutes(options: { runs: RunService; admit: RunAdmission; rout
       method: 'post',
       path: `/api/v1/runs/:runId/${decision}`,
       auth: 'tenant:runs:approve',
-      docs: { summary: `${decision === 'approve' ? 'Approve' : 'Reject'} what a run waits for (tenant owner or admin)`, tags: ['runs'], params: runParamsSchema, body: approvalRequestSchema },
+      docs: {
+        summary: `${decision === 'approve' ? 'Approve' : 'Reject'} what a run waits for (tenant owner or admin)`,
+        tags: ['runs'],
+        params: runParamsSchema,
+        body: approvalRequestSchema,
+        responses: { 200: { description: 'The decision, as the run took it' }, 409: { description: 'The run has ended, or waits for no such approval' } },
+      },
       handler: async (request, response) => {
         const caller = tenantPrincipalOf(response);
         const { runId } = parseOr400(runParamsSchema, request.params, 'path');

@@ -51,7 +51,10 @@ export function signupRoutes(options: SignupRouteOptions): Router {
       summary: 'Sign up: start provisioning a tenant (hosted mode only)',
       tags: ['signup'],
       body: signupRequestSchema,
-      responses: { 202: { description: 'Provisioning started (or the same signup already under way)', schema: signupAcceptedSchema } },
+      responses: {
+        202: { description: 'Provisioning started (or the same signup already under way)', schema: signupAcceptedSchema },
+        409: { description: 'The organisation name is taken by another signup' },
+      },
     },
     handler: async (request, response) => {
       let body;

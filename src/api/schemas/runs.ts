@@ -14,6 +14,17 @@ export const idempotencyKeyHeaderSchema = z.object({
     .optional(),
 });
 
+/** The answer to a submitted plan: where to follow the run. */
+export const runAcceptedSchema = z.object({
+  runId: z.uuid(),
+  workflowId: z.string(),
+  phase: z.literal('CREATED'),
+  /** True when this Idempotency-Key had already started the run. */
+  duplicate: z.boolean(),
+  /** The run's URL (also in Location). */
+  status: z.string(),
+});
+
 export const approvalRequestSchema = z.strictObject({
   /** The approval the caller saw (`step:<n>` or `governance`); refused if the run now waits for another. */
   approvalKey: text().regex(/^(step:\d{1,2}|governance)$/, { message: 'must be step:<index> or governance' }).optional(),
