@@ -6,8 +6,8 @@ import type { ExecutionGate } from './run';
 
 /**
  * The gates authorizeRun adds to lifecycle and step count, inside its transaction: the run kill switch, then whether
- * the plan allows runs at all, read from billing_account in that transaction (no cache: a run is authorised once,
- * on the truth).
+ * the plan allows runs at all and a plan of this many steps, read from billing_account in that transaction (no cache:
+ * a run is authorised once, on the truth).
  * Abuse protection's rate and concurrency ceilings are judged at submission, where the run is not yet counted.
  */
 export function workerExecutionGates(switches: KillSwitches): ExecutionGate[] {
@@ -20,8 +20,7 @@ export function workerExecutionGates(switches: KillSwitches): ExecutionGate[] {
       );
       const account = rows[0];
       const limits = account ? Limits.derive(account.plan, account.subscription_state) : Limits.trialEquivalent();
-      // A plan's own step ceiling is at least PLAN_MAX_STEPS, which the plan schema already enforces.
-      return billingRunDecision(limits, account?.subscription_state ?? 'unknown');
+      return billingRunDecision(limits, account?.subscription_state ?? 'unknown', request.stepCount);
     },
   ];
 }

@@ -2,7 +2,6 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
 import { createBillingActivities } from '../activities/billing';
 import { workerExecutionGates } from '../activities/execution-gates';
-import { createGateActivities } from '../activities/gates';
 import { createLifecycleActivities } from '../activities/lifecycle';
 import { createOffboardingActivities } from '../activities/offboarding';
 import { createProvisioningActivities } from '../activities/provisioning';
@@ -42,7 +41,6 @@ export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies
     ...createLifecycleActivities({ orm: deps.orm }),
     ...createOffboardingActivities({ orm: deps.orm, client: deps.client }),
     ...createBillingActivities({ orm: deps.orm }),
-    ...createGateActivities({ orm: deps.orm }),
     ...createRunActivities({ orm: deps.orm, killSwitches, executionGates: workerExecutionGates(killSwitches) }),
     ...createRunStepActivities({ orm: deps.orm, killSwitches }),
     ...createRunReconcilerActivities({ orm: deps.orm, metrics: deps.metrics }),

@@ -4,15 +4,15 @@ import type { Plan, SubscriptionState } from './tenant-status';
 export interface Limits {
   runsPerDay: number;
   concurrentRuns: number;
+  /** Steps a run's plan may hold; at most PLAN_MAX_STEPS (20), the hard cap of every plan. */
   stepsPerRun: number;
-  seats: number;
 }
 
 const PLAN_LIMITS: Record<Plan, Limits> = {
-  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 50, seats: 3 },
-  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 200, seats: 10 },
-  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 1_000, seats: 50 },
-  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 5_000, seats: 1_000 },
+  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5 },
+  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10 },
+  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 15 },
+  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 20 },
 };
 
 /** Grace keeps a tenant working but visibly squeezed: a tenth of its daily runs, one at a time. */
@@ -29,10 +29,10 @@ function derive(plan: Plan, subscriptionState: SubscriptionState): Limits {
       const base = PLAN_LIMITS[plan];
       return { ...base, runsPerDay: Math.max(1, Math.ceil(base.runsPerDay / GRACE_RUNS_FRACTION)), concurrentRuns: 1 };
     }
-    // No runs, but seats stay: people must still be able to sign in, export and pay.
+    // No runs. People can still sign in, export and pay: that is the lifecycle's business, not billing's.
     case 'expired':
     case 'suspended':
-      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: PLAN_LIMITS[plan].seats };
+      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0 };
   }
 }
 

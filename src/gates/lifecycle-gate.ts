@@ -1,15 +1,11 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { allow, block, type GateDecision } from '../domain/gate-decision';
 import { LIFECYCLE_POLICY, type LifecyclePolicy } from '../domain/lifecycle-policy';
 import { outranksOrEquals, type PermissionAccess } from '../domain/permissions';
 import type { MembershipRole, TenantStatus } from '../domain/tenant-status';
-import { Tenant } from '../db/entities';
-import type { Orm } from '../db/orm';
 
 /** The execution boundaries where the lifecycle gate is consulted, and the policy column each one reads. */
 export const LIFECYCLE_BOUNDARIES = {
   run_submission: 'allowsSdkExecution',
-  run_step: 'allowsSdkExecution',
   token_refresh: 'allowsTokenRefresh',
   write: 'allowsWrites',
 } as const satisfies Record<string, keyof LifecyclePolicy>;
@@ -18,7 +14,6 @@ export type LifecycleBoundary = keyof typeof LIFECYCLE_BOUNDARIES;
 
 const BOUNDARY_WORDS: Record<LifecycleBoundary, string> = {
   run_submission: 'runs cannot be submitted',
-  run_step: 'run steps cannot execute',
   token_refresh: 'tokens cannot be refreshed',
   write: 'changes are not accepted',
 };
@@ -42,21 +37,4 @@ export function tenantRequestDecision(input: { status: TenantStatus; role: Membe
   if (status !== 'active' && !outranksOrEquals(role, 'admin')) return block('lifecycle', `tenant is ${status}: only owners and admins are served`);
   if (access === 'write') return lifecycleDecision(status, 'write');
   return allow('lifecycle');
-}
-
-/** Reads the one field the gate decides on, from the single source of truth; inside a caller's transaction if given. */
-export function createTenantStatusReader(orm: Orm) {
-  return async function tenantStatus(tenantId: string, em: EntityManager = orm.em.fork()): Promise<TenantStatus | undefined> {
-    const tenant = await em.findOne(Tenant, { id: tenantId }, { fields: ['status'], disableIdentityMap: true });
-    return tenant?.status;
-  };
-}
-
-export type TenantStatusReader = ReturnType<typeof createTenantStatusReader>;
-
-/** Reads then decides: a tenant that does not exist passes no boundary. */
-export async function checkLifecycle(readStatus: TenantStatusReader, tenantId: string, boundary: LifecycleBoundary): Promise<GateDecision> {
-  const status = await readStatus(tenantId);
-  if (status === undefined) return block('lifecycle', 'tenant does not exist');
-  return lifecycleDecision(status, boundary);
 }

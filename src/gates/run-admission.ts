@@ -1,7 +1,7 @@
 import type { GateDecision } from '../domain/gate-decision';
 import type { Limits } from '../domain/limits';
 import type { SubscriptionState, TenantStatus } from '../domain/tenant-status';
-import { billingRunDecision, billingStepDecision } from './billing-gate';
+import { billingRunDecision } from './billing-gate';
 import { runExecutionSwitchDecision, type KillSwitches } from './kill-switch-gate';
 import { lifecycleDecision } from './lifecycle-gate';
 import { checkAll, runCeilings, type PlatformCeilings, type RunCounts } from './protection-gate';
@@ -14,6 +14,8 @@ export interface RunSubmissionState {
   limits: Limits;
   counts: RunCounts;
   platform: PlatformCeilings;
+  /** Steps in the submitted plan: the billing gate holds it to the plan's steps per run. */
+  stepCount: number;
 }
 
 /**
@@ -24,23 +26,8 @@ export function runSubmissionDecisions(state: RunSubmissionState): GateDecision[
   return [
     runExecutionSwitchDecision(state.switches),
     lifecycleDecision(state.tenantStatus, 'run_submission'),
-    billingRunDecision(state.limits, state.subscriptionState),
+    billingRunDecision(state.limits, state.subscriptionState, state.stepCount),
     checkAll({ counts: state.counts, ceilings: runCeilings(state.limits, state.platform) }),
-  ];
-}
-
-export interface RunStepState {
-  switches: KillSwitches;
-  tenantStatus: TenantStatus;
-  limits: Limits;
-  stepsTaken: number;
-}
-
-export function runStepDecisions(state: RunStepState): GateDecision[] {
-  return [
-    runExecutionSwitchDecision(state.switches),
-    lifecycleDecision(state.tenantStatus, 'run_step'),
-    billingStepDecision(state.limits, state.stepsTaken),
   ];
 }
 

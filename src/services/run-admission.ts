@@ -24,14 +24,15 @@ export async function readRunCounts(em: EntityManager, tenantId: string): Promis
 export type AdmissionCheck = (em: EntityManager) => Promise<GateDecision | undefined>;
 
 /**
- * The execution boundary of run submission: kill switch, lifecycle, billing, protection, each decision recorded
+ * The execution boundary of run submission: kill switch, lifecycle, billing (runs allowed at all, and the plan's
+ * steps per run), protection, each decision recorded
  * (event and counter) and the first refusal returned for the API to turn into 403/429/503. The billing view is read
  * first, on a connection of its own; the check then counts the tenant's runs inside the transaction that reserves the
  * run, under the tenant's admission lock, so the counts cannot change before the reservation is written. (Reading the
  * view under the lock would hold one pooled connection while asking for another: a burst could exhaust the pool.)
  */
 export function createRunAdmission(deps: { billing: BillingStateSource; gates: GateRecorder; switches: KillSwitches; platform: PlatformCeilings }) {
-  return async function admit(tenantId: string, tenantStatus: TenantStatus): Promise<AdmissionCheck> {
+  return async function admit(tenantId: string, tenantStatus: TenantStatus, stepCount: number): Promise<AdmissionCheck> {
     const view = await deps.billing.viewOf(tenantId);
     return async (em) => {
       const counts = await readRunCounts(em, tenantId);
@@ -42,6 +43,7 @@ export function createRunAdmission(deps: { billing: BillingStateSource; gates: G
         limits: view?.limits ?? Limits.trialEquivalent(),
         counts,
         platform: deps.platform,
+        stepCount,
       });
       for (const decision of decisions) deps.gates.record(decision, { boundary: 'run_submission', tenantId });
       return firstRefusal(decisions);

@@ -180,7 +180,7 @@ export function createRunService(deps: RunServiceDependencies) {
       const runId = submission.idempotencyKey ? runIdFor(submission.tenantId, submission.idempotencyKey) : randomUUID();
       const workflowId = runWorkflowId(runId);
       const input: RunInput = { runId, tenantId: submission.tenantId, plan: submission.plan, submittedBy: submission.submittedBy };
-      const check = await admit(submission.tenantId, submission.tenantStatus);
+      const check = await admit(submission.tenantId, submission.tenantStatus, submission.plan.steps.length);
       const reservation = await deps.orm.em.fork().transactional(async (em): Promise<'reserved' | 'existing' | 'conflict' | { refusal: GateDecision }> => {
         await lockTenantAdmissions(em, submission.tenantId);
         const [existing] = await em.execute<Array<{ tenant_id: string; plan: unknown }>>(`select tenant_id, plan from run where id = ?`, [runId]);

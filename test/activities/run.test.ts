@@ -102,7 +102,7 @@ describe('run bookkeeping activities', () => {
     expect(seen).toEqual(['protection', 'billing']);
   });
 
-  it("the worker's execution gates refuse a switched-off kernel and an expired plan at AUTHORIZED", async () => {
+  it("the worker's execution gates refuse a switched-off kernel, a plan longer than the billing plan allows and an expired plan at AUTHORIZED", async () => {
     const switchedOff = createRunActivities({ orm, executionGates: workerExecutionGates({ ...NO_SWITCHES, disableRunExecution: true }) });
     const gated = createRunActivities({ orm, executionGates: workerExecutionGates(NO_SWITCHES) });
     const tenant = await createActiveTenant(orm);
@@ -110,6 +110,8 @@ describe('run bookkeeping activities', () => {
 
     await expect(authorize(switchedOff, 1)).resolves.toMatchObject({ allowed: false, gate: 'kill_switch', reason: 'run execution is disabled' });
     await expect(authorize(gated, 3)).resolves.toMatchObject({ allowed: true });
+    // A plan longer than the trial's steps per run, admitted before a downgrade or started without the API.
+    await expect(authorize(gated, 6)).resolves.toMatchObject({ allowed: false, gate: 'billing', reason: "a run of 6 steps is over the plan's limit of 5 steps per run" });
     await orm.em.fork().execute(`update billing_account set subscription_state = 'expired' where tenant_id = ?`, [tenant.tenantId]);
     await expect(authorize(gated, 1)).resolves.toMatchObject({ allowed: false, gate: 'billing', reason: 'subscription is expired: the plan allows no runs' });
   });

@@ -1,9 +1,5 @@
 import request from 'supertest';
-import { gateProblem } from '../../src/api/gate-problem';
 import type { Orm } from '../../src/db/orm';
-import { firstRefusal } from '../../src/domain/gate-decision';
-import { Limits } from '../../src/domain/limits';
-import { runStepDecisions, runSubmissionDecisions } from '../../src/gates/run-admission';
 import { bearer, buildTestApp, login, OPERATORS, provisionTeam, tenantWorld, type TestApp } from '../support/auth';
 import { testOrm, uniqueSlug } from '../support/stack';
 
@@ -109,30 +105,30 @@ describe('kill switch GLOBAL_RATE_LIMIT_PER_MINUTE', () => {
 });
 
 describe('kill switch DISABLE_RUN_EXECUTION', () => {
-  const admissionOf = (subject: TestApp) => {
-    const state = {
-      switches: subject.access.killSwitches,
-      tenantStatus: 'active' as const,
-      subscriptionState: 'trial' as const,
-      limits: Limits.trialEquivalent(),
-      counts: { startedLastMinute: 0, startedLastDay: 0, inFlight: 0 },
-      platform: subject.access.platformCeilings,
-    };
-    return { submission: firstRefusal(runSubmissionDecisions(state)), step: firstRefusal(runStepDecisions({ ...state, stepsTaken: 0 })) };
+  // At submission, through the API; the worker's checks (AUTHORIZED and before every step) are in test/activities.
+  const submitRun = async (subject: TestApp, team: Awaited<ReturnType<typeof provisionTeam>>) => {
+    const member = await login(subject.app, team.members.member.email);
+    return request(subject.app).post('/api/v1/runs').set(bearer(member.accessToken)).send({ steps: [{ kind: 'wait', duration: '1h' }] });
   };
 
-  it('on: run submission and every run step are refused by the switch, as a 503 problem', async () => {
+  it('on: run submission is refused by the switch as a 503 problem, and nothing is reserved', async () => {
+    const team = await provisionTeam(orm);
     await withApp({ DISABLE_RUN_EXECUTION: 'true' }, async (subject) => {
-      const { submission, step } = admissionOf(subject);
-      expect(submission).toMatchObject({ gate: 'kill_switch', outcome: 'block', reason: 'run execution is disabled' });
-      expect(step).toEqual(submission);
-      expect(gateProblem(submission!).status).toBe(503);
+      const response = await submitRun(subject, team);
+      expect(response.status).toBe(503);
+      expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(response.body).toMatchObject({ gate: 'kill_switch', outcome: 'block', reason: 'run execution is disabled' });
+      expect(await orm.em.fork().execute('select 1 from run where tenant_id = ?', [team.tenantId])).toEqual([]);
     });
   });
 
-  it('off: the same run passes every gate', async () => {
-    await withApp({ DISABLE_RUN_EXECUTION: 'false' }, async (subject) => {
-      expect(admissionOf(subject)).toEqual({ submission: undefined, step: undefined });
+  it('off: the same submission is admitted', async () => {
+    const team = await provisionTeam(orm);
+    await withApp({ DISABLE_RUN_EXECUTION: 'false', TEMPORAL_TASK_QUEUE: `kill-switch-${uniqueSlug()}` }, async (subject) => {
+      const response = await submitRun(subject, team);
+      expect(response.status).toBe(202);
+      // No worker polls this queue: end the run that was only started to prove the switch was open.
+      await subject.client.workflow.getHandle(response.body.workflowId).terminate('kill switch test');
     });
   });
 });

@@ -56,6 +56,22 @@ describe('run admission', () => {
     await endRun(answers[0]!.body.runId as string);
   });
 
+  it("holds a plan to its billing plan's steps per run at submission: 403 naming the billing gate, nothing reserved", async () => {
+    const trial = await api.tenant(); // 5 steps per run
+    const plan = (steps: number) => ({ steps: Array.from({ length: steps }, () => ({ kind: 'wait', duration: '1h' })) });
+    const refused = await request(api.app).post('/api/v1/runs').set(bearer(trial.keys.member)).send(plan(6));
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ gate: 'billing', outcome: 'block', reason: "a run of 6 steps is over the plan's limit of 5 steps per run" });
+    expect(await api.orm.em.fork().execute('select 1 from run where tenant_id = ?', [trial.tenantId])).toEqual([]);
+
+    const enterprise = await api.tenant();
+    // Before anything reads (and caches) its billing state: the plan with the hard cap of 20 steps.
+    await api.orm.em.fork().execute(`update billing_account set plan = 'enterprise', subscription_state = 'active' where tenant_id = ?`, [enterprise.tenantId]);
+    const admitted = await request(api.app).post('/api/v1/runs').set(bearer(enterprise.keys.member)).send(plan(20));
+    expect(admitted.status).toBe(202);
+    await endRun(admitted.body.runId as string);
+  });
+
   it('releases the reservation when the workflow cannot start, and a retry of the key is admitted afresh', async () => {
     const tenant = await api.tenant();
     const unreachable = createRunService({ client: new Client({ connection: api.temporal.client.connection, namespace: 'no-such-namespace' }), orm: api.orm, taskQueue: api.taskQueue });

@@ -3,11 +3,11 @@ import { MEMBERSHIP_ROLES, TENANT_STATUSES, type TenantStatus } from '../../src/
 
 /** Written out, not derived from the policy table: changing the policy must change this test too. */
 const EXPECTED: Record<TenantStatus, Record<LifecycleBoundary, boolean>> = {
-  provisioning: { run_submission: false, run_step: false, token_refresh: false, write: false },
-  active: { run_submission: true, run_step: true, token_refresh: true, write: true },
-  suspended: { run_submission: false, run_step: false, token_refresh: false, write: false },
-  pending_deletion: { run_submission: false, run_step: false, token_refresh: false, write: false },
-  terminated: { run_submission: false, run_step: false, token_refresh: false, write: false },
+  provisioning: { run_submission: false, token_refresh: false, write: false },
+  active: { run_submission: true, token_refresh: true, write: true },
+  suspended: { run_submission: false, token_refresh: false, write: false },
+  pending_deletion: { run_submission: false, token_refresh: false, write: false },
+  terminated: { run_submission: false, token_refresh: false, write: false },
 };
 
 describe('lifecycle gate: state by boundary', () => {

@@ -1,58 +1,56 @@
-import { billingRunDecision, billingSeatDecision, billingStepDecision } from '../../src/gates/billing-gate';
-import { runStepDecisions, runSubmissionDecisions, type RunSubmissionState } from '../../src/gates/run-admission';
+import { billingRunDecision } from '../../src/gates/billing-gate';
+import { runSubmissionDecisions, type RunSubmissionState } from '../../src/gates/run-admission';
 import { firstRefusal } from '../../src/domain/gate-decision';
 import { Limits } from '../../src/domain/limits';
+import { PLAN_MAX_STEPS } from '../../src/domain/step-kinds';
 import { PLANS, SUBSCRIPTION_STATES } from '../../src/domain/tenant-status';
 
 describe('Limits.derive', () => {
   it('gives trial limits during a trial, whatever the plan', () => {
-    for (const plan of PLANS) expect(Limits.derive(plan, 'trial')).toEqual({ runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 50, seats: 3 });
+    for (const plan of PLANS) expect(Limits.derive(plan, 'trial')).toEqual({ runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5 });
   });
 
   it('gives each plan its own limits when active, rising with the plan', () => {
     const active = PLANS.map((plan) => Limits.derive(plan, 'active'));
-    expect(active[1]).toEqual({ runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 200, seats: 10 });
+    expect(active[1]).toEqual({ runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10 });
     for (let index = 1; index < active.length; index += 1) {
-      for (const field of ['runsPerDay', 'concurrentRuns', 'stepsPerRun', 'seats'] as const) expect(active[index]![field]).toBeGreaterThan(active[index - 1]![field]);
+      for (const field of ['runsPerDay', 'concurrentRuns', 'stepsPerRun'] as const) expect(active[index]![field]).toBeGreaterThan(active[index - 1]![field]);
     }
   });
 
-  it('squeezes a tenant in grace to a tenth of its daily runs, one at a time, keeping steps and seats', () => {
-    expect(Limits.derive('trial', 'grace')).toEqual({ runsPerDay: 10, concurrentRuns: 1, stepsPerRun: 50, seats: 3 });
-    expect(Limits.derive('pro', 'grace')).toEqual({ runsPerDay: 1_000, concurrentRuns: 1, stepsPerRun: 1_000, seats: 50 });
+  it('squeezes a tenant in grace to a tenth of its daily runs, one at a time, keeping its steps per run', () => {
+    expect(Limits.derive('trial', 'grace')).toEqual({ runsPerDay: 10, concurrentRuns: 1, stepsPerRun: 5 });
+    expect(Limits.derive('pro', 'grace')).toEqual({ runsPerDay: 1_000, concurrentRuns: 1, stepsPerRun: 15 });
   });
 
-  it('allows no runs when expired or suspended, but keeps seats so people can sign in, export and pay', () => {
+  it('allows no runs when expired or suspended', () => {
     for (const state of ['expired', 'suspended'] as const) {
-      expect(Limits.derive('starter', state)).toEqual({ runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: 10 });
+      expect(Limits.derive('starter', state)).toEqual({ runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0 });
     }
   });
 
-  it('defines every plan and state, and the fallback is the trial', () => {
-    for (const plan of PLANS) for (const state of SUBSCRIPTION_STATES) expect(Limits.derive(plan, state).seats).toBeGreaterThan(0);
+  it('keeps every steps-per-run limit within the hard cap of a plan, so each one is reachable; the fallback is the trial', () => {
+    for (const plan of PLANS) for (const state of SUBSCRIPTION_STATES) expect(Limits.derive(plan, state).stepsPerRun).toBeLessThanOrEqual(PLAN_MAX_STEPS);
+    expect(Limits.derive('enterprise', 'active').stepsPerRun).toBe(PLAN_MAX_STEPS);
     expect(Limits.trialEquivalent()).toEqual(Limits.derive('trial', 'trial'));
   });
 });
 
 describe('billing gate', () => {
-  it('blocks run submission when the subscription allows no runs, naming the state', () => {
-    expect(billingRunDecision(Limits.derive('trial', 'expired'), 'expired')).toEqual({ allowed: false, gate: 'billing', outcome: 'block', reason: 'subscription is expired: the plan allows no runs' });
-    expect(billingRunDecision(Limits.derive('trial', 'trial'), 'trial').allowed).toBe(true);
+  it('blocks a run when the subscription allows no runs, naming the state', () => {
+    expect(billingRunDecision(Limits.derive('trial', 'expired'), 'expired', 1)).toEqual({ allowed: false, gate: 'billing', outcome: 'block', reason: 'subscription is expired: the plan allows no runs' });
+    expect(billingRunDecision(Limits.derive('trial', 'trial'), 'trial', 1).allowed).toBe(true);
   });
 
-  it('stops a run mid-way at its plan’s step ceiling', () => {
-    const limits = Limits.derive('trial', 'trial');
-    expect(billingStepDecision(limits, 49).allowed).toBe(true);
-    expect(billingStepDecision(limits, 50)).toMatchObject({ allowed: false, gate: 'billing', reason: 'step limit of 50 per run reached' });
-  });
-
-  it('counts seats against the plan', () => {
-    expect(billingSeatDecision(Limits.derive('trial', 'trial'), 2).allowed).toBe(true);
-    expect(billingSeatDecision(Limits.derive('trial', 'trial'), 3).allowed).toBe(false);
+  it("blocks a plan longer than the plan's steps per run, and allows one exactly at it", () => {
+    const trial = Limits.derive('trial', 'trial');
+    expect(billingRunDecision(trial, 'trial', 5).allowed).toBe(true);
+    expect(billingRunDecision(trial, 'trial', 6)).toEqual({ allowed: false, gate: 'billing', outcome: 'block', reason: "a run of 6 steps is over the plan's limit of 5 steps per run" });
+    expect(billingRunDecision(Limits.derive('enterprise', 'active'), 'active', PLAN_MAX_STEPS).allowed).toBe(true);
   });
 });
 
-describe('run admission: limits enforced at submission and mid-run', () => {
+describe('run admission: limits enforced at submission', () => {
   const state = (overrides: Partial<RunSubmissionState> = {}): RunSubmissionState => ({
     switches: { disableSignup: false, disableRunExecution: false, readOnlyMode: false, globalRateLimitPerMinute: 0 },
     tenantStatus: 'active',
@@ -60,6 +58,7 @@ describe('run admission: limits enforced at submission and mid-run', () => {
     limits: Limits.derive('trial', 'trial'),
     counts: { startedLastMinute: 0, startedLastDay: 0, inFlight: 0 },
     platform: { burstPerMinute: 60, runsPerDay: 100_000, concurrentRuns: 200 },
+    stepCount: 3,
     ...overrides,
   });
 
@@ -72,17 +71,10 @@ describe('run admission: limits enforced at submission and mid-run', () => {
   it.each([
     ['a suspended tenant', { tenantStatus: 'suspended' as const }, 'lifecycle', 'block'],
     ['an expired trial', { subscriptionState: 'expired' as const, limits: Limits.derive('trial', 'expired') }, 'billing', 'block'],
+    ['a plan longer than the trial allows', { stepCount: 6 }, 'billing', 'block'],
     ['the trial’s daily runs used', { counts: { startedLastMinute: 0, startedLastDay: 100, inFlight: 0 } }, 'protection', 'throttle'],
     ['grace allowing one run at a time', { subscriptionState: 'grace' as const, limits: Limits.derive('trial', 'grace'), counts: { startedLastMinute: 0, startedLastDay: 0, inFlight: 1 } }, 'protection', 'throttle'],
   ])('refuses submission for %s by the right gate', (_name, overrides, gate, outcome) => {
     expect(firstRefusal(runSubmissionDecisions(state(overrides)))).toMatchObject({ gate, outcome });
-  });
-
-  it('stops a running run when its tenant is suspended or its step ceiling is reached', () => {
-    const limits = Limits.derive('trial', 'trial');
-    const step = { switches: state().switches, tenantStatus: 'active' as const, limits, stepsTaken: 10 };
-    expect(firstRefusal(runStepDecisions(step))).toBeUndefined();
-    expect(firstRefusal(runStepDecisions({ ...step, tenantStatus: 'suspended' }))).toMatchObject({ gate: 'lifecycle', reason: 'tenant is suspended: run steps cannot execute' });
-    expect(firstRefusal(runStepDecisions({ ...step, stepsTaken: 50 }))).toMatchObject({ gate: 'billing' });
   });
 });
