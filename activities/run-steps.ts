@@ -6,6 +6,7 @@ import { acknowledge, recordRunAudit } from '../src/db/run-trail';
 import { compensationKey, stepKey } from '../src/domain/run-audit';
 import type { EffectStep, EffectStepKind, StepOfKind } from '../src/domain/step-kinds';
 import { tenantSchemaName } from '../src/domain/tenant-status';
+import type { GateRecorder } from '../src/gates/gate-recorder';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import { assertRunMayProceed } from './run-guard';
 
@@ -13,6 +14,8 @@ export interface RunStepDependencies {
   orm: Orm;
   /** DISABLE_RUN_EXECUTION stops running work at its next step, not only new submissions. */
   killSwitches?: KillSwitches;
+  /** Records the guard's decisions before each step, as the API's are. */
+  gates?: GateRecorder;
 }
 
 export type StepCall<Kind extends EffectStepKind> = RunStepContext & { step: StepOfKind<Kind> };
@@ -44,7 +47,7 @@ export function createRunStepActivities(deps: RunStepDependencies) {
     effect: (em: EntityManager) => Promise<{ applied: boolean; details: Record<string, unknown> }>,
   ): Promise<StepReport> {
     const report = await deps.orm.em.fork().transactional(async (em) => {
-      await assertRunMayProceed(em, call, deps.killSwitches);
+      await assertRunMayProceed(em, call, { switches: deps.killSwitches, gates: deps.gates });
       if (!(await tenantTablesExist(em, call.tenantId))) {
         throw ApplicationFailure.create({ type: StepError.TenantSchemaMissing, message: "the tenant's schema does not exist", nonRetryable: true });
       }

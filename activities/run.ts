@@ -22,6 +22,7 @@ import type { RunPlan, StepKind } from '../src/domain/step-kinds';
 import { storableText } from '../src/domain/storable-text';
 import { openRunRecords, storedRunJson } from '../src/db/run-opening';
 import { tenantSchemaName } from '../src/domain/tenant-status';
+import type { GateRecorder } from '../src/gates/gate-recorder';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import { assertRunMayProceed, readTenantStatus } from './run-guard';
 
@@ -36,6 +37,8 @@ export interface RunDependencies {
   executionGates?: ExecutionGate[];
   /** DISABLE_RUN_EXECUTION stops running work at its next step, not only new submissions. */
   killSwitches?: KillSwitches;
+  /** Records every decision at AUTHORIZED (boundary run_authorize) and of the mid-run guard (run_step), as the API's are. */
+  gates?: GateRecorder;
   /** Slack on top of a run's planned waiting before a missing finalize_run ack counts as stale. */
   staleGraceMs?: number;
   now?: () => Date;
@@ -58,6 +61,7 @@ export interface RunClosing extends RunContext {
 export function createRunActivities(deps: RunDependencies) {
   const now = deps.now ?? (() => new Date());
   const transaction = <T>(work: (em: EntityManager) => Promise<T>) => deps.orm.em.fork().transactional(work);
+  const guard = { switches: deps.killSwitches, gates: deps.gates };
 
   /** Forward-only: moves the row to `to` only from a phase with an edge to it; says which phase it left, if it moved. */
   async function movePhase(em: EntityManager, runId: string, to: RunPhase): Promise<RunPhase | undefined> {
@@ -108,27 +112,30 @@ export function createRunActivities(deps: RunDependencies) {
      * executionGates), stopping at the first refusal. Also fixes the policy fingerprint the run must keep.
      */
     async authorizeRun(input: RunContext & { stepCount: number }): Promise<AuthorizationResult> {
-      return transaction(async (em) => {
+      const { result, decisions } = await transaction(async (em) => {
         const { policy, fingerprint } = await readActivePolicy(em, input.tenantId);
         const gates: Array<() => Promise<GateDecision>> = [
           async () => lifecycleGate(await readTenantStatus(em, input.tenantId)),
           async () => stepCountGate(input.stepCount, policy),
           ...(deps.executionGates ?? []).map((gate) => () => gate(em, input)),
         ];
-        let decision: GateDecision | undefined;
+        const taken: GateDecision[] = [];
         for (const gate of gates) {
-          decision = await gate();
-          if (!decision.allowed) break;
+          taken.push(await gate());
+          if (!taken.at(-1)!.allowed) break;
         }
-        const final = decision!;
+        const final = taken.at(-1)!;
         if (final.allowed) {
           const from = await movePhase(em, input.runId, 'AUTHORIZED');
           await recordRunAudit(em, input, 'run.authorized', 'authorized', { from, to: 'AUTHORIZED', details: { policyFingerprint: fingerprint } });
         } else {
           await recordRunAudit(em, input, 'run.refused', 'refused', { reason: final.reason, details: { gate: final.gate, outcome: final.outcome } });
         }
-        return { allowed: final.allowed, gate: final.gate, reason: final.reason, policyFingerprint: fingerprint };
+        return { result: { allowed: final.allowed, gate: final.gate, reason: final.reason, policyFingerprint: fingerprint }, decisions: taken };
       });
+      // Once the decision is committed: an attempt that rolled back decided nothing.
+      for (const decision of decisions) deps.gates?.record(decision, { boundary: 'run_authorize', tenantId: input.tenantId, runId: input.runId });
+      return result;
     },
 
     /** A phase trace: the row's phase and an audit event. The workflow treats a failure here as DEGRADED, not fatal. */
@@ -149,7 +156,7 @@ export function createRunActivities(deps: RunDependencies) {
 
     /** The mid-run check before a step that runs inside the workflow (wait, approval). */
     async checkRunGuard(input: RunStepContext): Promise<void> {
-      await transaction((em) => assertRunMayProceed(em, input, deps.killSwitches));
+      await transaction((em) => assertRunMayProceed(em, input, guard));
     },
 
     async completeWaitStep(input: RunContext & { stepIndex: number }): Promise<void> {
@@ -180,7 +187,7 @@ export function createRunActivities(deps: RunDependencies) {
      */
     async evaluateRunGovernance(input: RunContext & { policyFingerprint: string; executedKinds: StepKind[] }): Promise<GovernanceResult> {
       return transaction(async (em) => {
-        await assertRunMayProceed(em, input, deps.killSwitches);
+        await assertRunMayProceed(em, input, guard);
         const { policy } = await readActivePolicy(em, input.tenantId);
         const from = await movePhase(em, input.runId, 'GOVERNANCE_CHECK');
         if (from !== undefined) await recordRunAudit(em, input, 'run.phase_changed', 'phase:GOVERNANCE_CHECK', { from, to: 'GOVERNANCE_CHECK' });

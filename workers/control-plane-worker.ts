@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
 import { createBillingActivities } from '../activities/billing';
@@ -10,6 +11,7 @@ import { createRunReconcilerActivities } from '../activities/run-reconciler';
 import { createRunStepActivities } from '../activities/run-steps';
 import type { ControlPlaneSinks } from '../src/contracts/sinks';
 import type { Orm } from '../src/db/orm';
+import { createGateRecorder, type GateLog } from '../src/gates/gate-recorder';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import type { EventSink } from '../src/observability/event-sink';
 import type { Metrics } from '../src/observability/metrics';
@@ -34,15 +36,23 @@ const NO_KILL_SWITCHES: KillSwitches = { disableSignup: false, disableRunExecuti
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'killSwitches'> & { metrics?: Metrics; client: Client }) {
+/** Gate decisions taken in an activity log through the activity's logger, which names the workflow and activity. */
+const activityGateLog: GateLog = {
+  debug: (event, message) => log.debug(message, { ...event }),
+  info: (event, message) => log.info(message, { ...event }),
+};
+
+export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'killSwitches'> & { metrics?: Metrics; events?: EventSink; client: Client }) {
   const killSwitches = deps.killSwitches ?? NO_KILL_SWITCHES;
+  // The worker's gate decisions go through the API's recorder: the same metric, log event and watch lists.
+  const gates = deps.metrics ? createGateRecorder({ logger: activityGateLog, metrics: deps.metrics, events: deps.events }) : undefined;
   return {
     ...createProvisioningActivities({ orm: deps.orm }),
     ...createLifecycleActivities({ orm: deps.orm }),
     ...createOffboardingActivities({ orm: deps.orm, client: deps.client }),
     ...createBillingActivities({ orm: deps.orm }),
-    ...createRunActivities({ orm: deps.orm, killSwitches, executionGates: workerExecutionGates(killSwitches) }),
-    ...createRunStepActivities({ orm: deps.orm, killSwitches }),
+    ...createRunActivities({ orm: deps.orm, killSwitches, executionGates: workerExecutionGates(killSwitches), gates }),
+    ...createRunStepActivities({ orm: deps.orm, killSwitches, gates }),
     ...createRunReconcilerActivities({ orm: deps.orm, metrics: deps.metrics }),
   };
 }

@@ -1,27 +1,38 @@
 import type { GateDecision } from '../domain/gate-decision';
 import type { EventSink } from '../observability/event-sink';
-import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 
-/** Where a decision was taken and about whom: for the log event only, never a metric label. */
+/**
+ * Where a decision was taken and about whom. The boundary is a fixed name (`login`, `run_authorize`, a route
+ * template), so it is also a metric label; the tenant is for the log event and the watch lists only, never a label.
+ */
 export interface GateContext {
   boundary: string;
   tenantId?: string;
+  /** The run a worker-side decision is about. */
+  runId?: string;
+}
+
+/** What the recorder logs through: pino in the API, the activity's logger in the worker. */
+export interface GateLog {
+  debug(event: object, message: string): void;
+  info(event: object, message: string): void;
 }
 
 /**
- * Every gate decision becomes one log event and one count. Refusals log at info so an operator sees why a client was
- * turned away; allows log at debug because they are every request.
+ * Every gate decision becomes one log event, one count and one stored event, wherever it is taken (API or worker).
+ * Refusals log at info so an operator sees why a client was turned away; allows log at debug because they are every
+ * request.
  */
-export function createGateRecorder(deps: { logger: Logger; metrics: Metrics; events?: EventSink }) {
+export function createGateRecorder(deps: { logger: GateLog; metrics: Metrics; events?: EventSink }) {
   return {
     record(decision: GateDecision, context: GateContext): GateDecision {
-      deps.metrics.gateDecisions.inc({ gate: decision.gate, outcome: decision.outcome });
+      deps.metrics.gateDecisions.inc({ gate: decision.gate, outcome: decision.outcome, boundary: context.boundary });
       const event = { event: 'gate_decision', ...decision, ...context };
       if (decision.allowed) deps.logger.debug(event, 'gate allowed');
       else deps.logger.info(event, `gate ${decision.gate} ${decision.outcome}: ${decision.reason}`);
       // Already logged above at the right level; the sink only stores it for the operators' watch lists.
-      deps.events?.emit({ type: `gate.${decision.outcome}`, tenantId: context.tenantId, data: { ...decision, boundary: context.boundary } }, { log: false });
+      deps.events?.emit({ type: `gate.${decision.outcome}`, tenantId: context.tenantId, runId: context.runId, data: { ...decision, boundary: context.boundary } }, { log: false });
       return decision;
     },
   };

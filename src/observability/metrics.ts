@@ -64,8 +64,8 @@ export function createMetrics() {
     }),
     gateDecisions: new Counter({
       name: 'gate_decisions_total',
-      help: 'Gate decisions by gate (lifecycle, protection, billing, kill_switch, governance) and outcome (allow, throttle, block)',
-      labelNames: ['gate', 'outcome'] as const,
+      help: 'Gate decisions by gate (lifecycle, protection, billing, kill_switch, governance), outcome (allow, throttle, block) and boundary (login, run_submission, run_authorize, run_step, a route template, ...)',
+      labelNames: ['gate', 'outcome', 'boundary'] as const,
       registers: [registry],
     }),
     logins: new Counter({

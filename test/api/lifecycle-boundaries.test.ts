@@ -84,13 +84,13 @@ describe('lifecycle gate at the API boundaries', () => {
     expect((await request(subject.app).post('/api/v1/auth/login').send({ email: team.members.admin.email, password: 'Correct-Horse-Battery-9' })).status).toBe(200);
   });
 
-  it('counts each decision in gate_decisions_total by gate and outcome, with no tenant id in the labels', async () => {
+  it('counts each decision in gate_decisions_total by gate, outcome and boundary, with no tenant id in the labels', async () => {
     const team = await provisionTeam(orm);
     const session = await login(subject.app, team.members.owner.email);
     await setTenantStatus(orm, team.tenantId, 'suspended');
     await request(subject.app).post('/api/v1/auth/refresh').send({ refreshToken: session.refreshToken });
     const exposition = (await request(subject.app).get('/metrics')).text;
-    expect(exposition).toMatch(/gate_decisions_total\{gate="lifecycle",outcome="block"\} [1-9]/);
+    expect(exposition).toMatch(/gate_decisions_total\{gate="lifecycle",outcome="block",boundary="token_refresh"\} [1-9]/);
     expect(exposition).not.toContain(team.tenantId);
   });
 });

@@ -29,7 +29,7 @@ describe('gate problems', () => {
 });
 
 describe('gate recorder', () => {
-  it('logs every decision as an event and counts it by gate and outcome only', async () => {
+  it('logs every decision as an event and counts it by gate, outcome and boundary only', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _encoding, done) => { lines.push(chunk.toString()); done(); } });
     const metrics = createMetrics();
@@ -40,8 +40,8 @@ describe('gate recorder', () => {
     expect(events[0]).toMatchObject({ event: 'gate_decision', gate: 'lifecycle', outcome: 'block', allowed: false, reason: 'tenant is suspended', boundary: 'token_refresh', tenantId: 't-1', level: 30 });
     expect(events[1]).toMatchObject({ event: 'gate_decision', gate: 'protection', outcome: 'allow', level: 20 });
     const exposition = await metrics.registry.getSingleMetricAsString('gate_decisions_total');
-    expect(exposition).toContain('gate_decisions_total{gate="lifecycle",outcome="block"} 1');
-    expect(exposition).toContain('gate_decisions_total{gate="protection",outcome="allow"} 1');
+    expect(exposition).toContain('gate_decisions_total{gate="lifecycle",outcome="block",boundary="token_refresh"} 1');
+    expect(exposition).toContain('gate_decisions_total{gate="protection",outcome="allow",boundary="run_submission"} 1');
     expect(exposition).not.toContain('t-1');
   });
 });
