@@ -58,6 +58,7 @@ interface OpenApiOperation {
   'x-auth-requirement'?: string;
   parameters?: OpenApiParameter[];
   requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+  responses?: Record<string, unknown>;
 }
 
 export interface OpenApiDocument {
@@ -84,9 +85,17 @@ export interface FuzzOperation {
   pathParameters: Parameter[];
   queryParameters: Parameter[];
   body?: JsonSchema;
+  /** The statuses the document says the operation answers (`default` aside): a client handles these and no other 4xx. */
+  declaredStatuses: number[];
 }
 
 export const operationName = (method: string, template: string) => `${method.toUpperCase()} ${template}`;
+
+/** A 4xx the document does not declare for the operation: a client generated from the document would not expect it. */
+export function undeclaredStatus(operation: FuzzOperation, status: number): string[] {
+  if (status < 400 || status >= 500 || operation.declaredStatuses.includes(status)) return [];
+  return [`${status} is not among the statuses the OpenAPI document declares (${operation.declaredStatuses.join(', ')})`];
+}
 
 /** Every operation of the document. One it declares guarded without saying by what is an error, not a public route. */
 export function operationsOf(document: OpenApiDocument): FuzzOperation[] {
@@ -107,6 +116,7 @@ export function operationsOf(document: OpenApiDocument): FuzzOperation[] {
         pathParameters: parameters('path'),
         queryParameters: parameters('query'),
         body: operation.requestBody?.content?.['application/json']?.schema,
+        declaredStatuses: Object.keys(operation.responses ?? {}).filter((status) => status !== 'default').map(Number),
       });
     }
   }

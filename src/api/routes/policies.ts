@@ -59,6 +59,12 @@ function changedRule(outcome: PolicyChangeOutcome): { rule: StoredPolicyRule; ch
   }
 }
 
+/** The refusals of changedRule, as the OpenAPI document lists them. */
+const CHANGE_REFUSALS = {
+  409: { description: 'The tenant is terminated: its policy is gone with its data' },
+  412: { description: 'If-Match does not name the current version of the rule: `currentVersion` does' },
+};
+
 const expectedVersion = (request: Request) => parseOr400(ifMatchHeaderSchema, { 'if-match': request.header('if-match') }, 'header')['if-match'];
 
 /**
@@ -110,8 +116,13 @@ export function policyRoutes(options: { policies: PolicyService; route: RouteDec
           summary: `Set the ${rule} rule and switch it on (audited; If-Match: "<version>" makes it conditional). Runs in flight under the old rules halt and roll back`,
           tags: realm.tags,
           params: tenantPathSchema,
+          headers: ifMatchHeaderSchema,
           body,
-          responses: { 200: { description: 'The rule; `changed` is false when it already held these params' }, 201: { description: 'The rule, set for the first time' } },
+          responses: {
+            200: { description: 'The rule; `changed` is false when it already held these params' },
+            201: { description: 'The rule, set for the first time' },
+            ...CHANGE_REFUSALS,
+          },
         },
         handler: async (request, response) => {
           const tenantId = realm.tenantOf(request, response);
@@ -137,8 +148,9 @@ export function policyRoutes(options: { policies: PolicyService; route: RouteDec
         summary: 'Switch a policy rule off, keeping its params (audited; If-Match makes it conditional). Runs in flight under the old rules halt and roll back',
         tags: realm.tags,
         params: policyRulePathSchema,
+        headers: ifMatchHeaderSchema,
         ...(realm.reasonRequired ? { body: policyRemovalSchema } : {}),
-        responses: { 204: { description: 'Off (also when it already was)' } },
+        responses: { 204: { description: 'Off (also when it already was)' }, ...CHANGE_REFUSALS },
       },
       handler: async (request, response) => {
         const tenantId = realm.tenantOf(request, response);
