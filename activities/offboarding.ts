@@ -142,8 +142,9 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
     },
 
     /**
-     * Drops the tenant's schema and deletes its rows, keeping the tenant row (a tombstone that holds the slug), the
-     * archive, run records and the audit trail. Refuses to run before the archive exists: nothing is deleted that was not exported.
+     * Drops the tenant's schema and deletes its rows, its runs' included, keeping the tenant row (a tombstone that holds
+     * the slug), the archive and the audit trail. Refuses to run before the archive exists: nothing is deleted that was
+     * not exported. Deletes only, so a retry after a crash finds less to delete and ends the same.
      */
     async purgeTenantData(input: OffboardingStepInput): Promise<void> {
       await deps.orm.em.fork().transactional(async (em) => {
@@ -152,9 +153,13 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
           throw ApplicationFailure.create({ type: 'ArchiveMissing', message: 'the tenant has no archive: export it before purging', nonRetryable: true });
         }
         await dropTenantTables(em, input.tenantId);
-        // Run records and their audit expectations stay, like the audit trail: they say what happened and why.
-        // The undo log goes: it holds copies of the tenant's data.
-        for (const table of ['run_step_undo', 'policy_rule', 'api_key', 'refresh_token', 'billing_account']) {
+        // Runs go too, once the archive holds them: their plans, step errors and undo log carry the tenant's data (a
+        // written record's value). The audit trail stays: what happened, who did it and why, keys and amounts but no
+        // values. Every run has a row by now (terminateTenantRuns closed even those whose opening write failed).
+        for (const table of ['run_audit_finding', 'run_ack', 'run_expectation']) {
+          await em.execute(`delete from ${table} where run_id in (select id from run where tenant_id = ?)`, [input.tenantId], 'run');
+        }
+        for (const table of ['run_incident', 'run_step_undo', 'run', 'policy_rule', 'api_key', 'refresh_token', 'billing_account']) {
           await em.execute(`delete from ${table} where tenant_id = ?`, [input.tenantId], 'run');
         }
         await em.execute('delete from tenant_membership where tenant_id = ?', [input.tenantId], 'run');

@@ -19,7 +19,7 @@ import type { Worker } from '@temporalio/worker';
 import { tenantWorld } from '../support/auth';
 import { lifecycleAudit, operator, startLifecycle, tenantRemains } from '../support/lifecycle';
 import { provisionInput } from '../support/provisioning';
-import { createActiveTenant, runInput, runRow, seedRecord, startRun, tenantData } from '../support/runs';
+import { createActiveTenant, runAuditActions, runInput, runRow, seedRecord, startRun, tenantData } from '../support/runs';
 import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
 import { ActivityFaults, offboardingStepFault, slowLifecycleTransitions } from '../../tools/fixtures/activity-faults';
 import { waitFor } from '../support/wait';
@@ -172,12 +172,20 @@ describe('tenantLifecycle on the dev server', () => {
 
     expect((await handle.result()).state).toBe('terminated');
     await expect(runHandle.result()).rejects.toThrow();
-    expect(await runRow(orm, run.runId)).toMatchObject({ phase: 'FAILED', cause: expect.objectContaining({ type: 'OperatorTerminated' }) });
     const remains = await tenantRemains(orm, tenant.tenantId);
     expect(remains).toMatchObject({ status: 'terminated', schema: false, memberships: 0, billing: 0 });
     expect(remains.archive?.checksumMatches).toBe(true);
-    // The run was rolled back before the export: the archive holds the data as it was before the run.
+    // The run was rolled back before the export: the archive holds the data as it was before the run, and the run.
     expect(remains.archive?.payload.records).toEqual([expect.objectContaining({ key: 'doc', value: 'before' })]);
+    expect(remains.archive?.payload.runs).toEqual([expect.objectContaining({ id: run.runId, phase: 'FAILED', cause: expect.objectContaining({ type: 'OperatorTerminated' }) })]);
+    // Then the run's records went with the tenant's data (its plan holds a written value); its audit trail stayed.
+    expect(await runRow(orm, run.runId)).toBeUndefined();
+    const bookkeeping = await orm.em.fork().execute(
+      `select (select count(*) from run_expectation where run_id = ?) + (select count(*) from run_ack where run_id = ?) + (select count(*) from run_incident where run_id = ?) as n`,
+      [run.runId, run.runId, run.runId],
+    );
+    expect(Number(bookkeeping[0]!.n)).toBe(0);
+    expect(await runAuditActions(orm, run.runId)).toEqual(expect.arrayContaining(['run.created', 'run.rollback_started', 'run.failed']));
 
     const service = createLifecycleService({ client: temporal.client, orm, taskQueue, retentionDays: 30 });
     const after = await tenantWorld(orm, [tenant.tenantId]);

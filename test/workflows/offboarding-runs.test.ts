@@ -71,13 +71,18 @@ describe('offboarding ends every run of the tenant, with or without a row', () =
       expect((await handle.describe()).status.name).toBe('FAILED');
     }
     // Its first row is the one its rollback wrote on the way out, and the archive holds it: it ended before the export.
-    expect(await runRow(orm, rowless.input.runId)).toMatchObject({ phase: 'FAILED', cause: expect.objectContaining({ type: 'OperatorTerminated', actor: 'operator:ada' }) });
     expect(await runAuditActions(orm, rowless.input.runId)).not.toContain('run.created');
     const remains = await tenantRemains(orm, tenant.tenantId);
     expect(remains).toMatchObject({ status: 'terminated', schema: false });
     expect(remains.archive?.payload.runs).toEqual(
-      expect.arrayContaining([expect.objectContaining({ id: rowless.input.runId, phase: 'FAILED' }), expect.objectContaining({ id: recorded.input.runId, phase: 'FAILED' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ id: rowless.input.runId, phase: 'FAILED', cause: expect.objectContaining({ type: 'OperatorTerminated', actor: 'operator:ada' }) }),
+        expect.objectContaining({ id: recorded.input.runId, phase: 'FAILED' }),
+      ]),
     );
+    // Exported, then purged with the rest of the tenant's data.
+    expect(await runRow(orm, rowless.input.runId)).toBeUndefined();
+    expect(await runRow(orm, recorded.input.runId)).toBeUndefined();
     await waitFor(async () => (await runningOfTenant(tenant.tenantId)) === 0);
   });
 
@@ -102,6 +107,39 @@ describe('offboarding ends every run of the tenant, with or without a row', () =
     expect((await bystander.handle.query(runStatusQuery)).phase).toBe('EXECUTING');
     await bystander.handle.executeUpdate(terminateRunUpdate, { args: [operator('clean up', 'test')] });
     await expect(bystander.handle.result()).rejects.toMatchObject({ cause: { type: 'OperatorTerminated' } });
+  });
+
+  it("purge deletes the tenant's runs and their books after the export, keeps their audit trail, changes nothing run twice and leaves another tenant's runs alone", async () => {
+    const leaving = await createActiveTenant(orm);
+    const staying = await createActiveTenant(orm);
+    const finished = await Promise.all(
+      [leaving, staying].map(async (tenant) => {
+        const input = runInput(tenant.tenantId, [{ kind: 'records.write', key: 'doc', value: 'secret' }]);
+        await (await startRun(temporal.client, taskQueue, input)).result();
+        return input.runId;
+      }),
+    );
+    const books = (runId: string) =>
+      orm.em.fork().execute<Array<{ runs: string; expectations: string; acks: string }>>(
+        `select (select count(*) from run where id = ?) as runs, (select count(*) from run_expectation where run_id = ?) as expectations, (select count(*) from run_ack where run_id = ?) as acks`,
+        [runId, runId, runId],
+      );
+    const stayingBefore = await books(finished[1]!);
+
+    const offboarding = createOffboardingActivities({ orm, client: temporal.client });
+    const step = { tenantId: leaving.tenantId, workflowId: offboardingWorkflowId(leaving.tenantId), actor: 'system:offboarding', reason: null };
+    await offboarding.exportTenantArchive(step);
+    await offboarding.purgeTenantData(step);
+    expect(await books(finished[0]!)).toEqual([{ runs: '0', expectations: '0', acks: '0' }]);
+    expect(await runAuditActions(orm, finished[0]!)).toEqual(expect.arrayContaining(['run.created', 'run.step_applied', 'run.completed']));
+    expect((await tenantRemains(orm, leaving.tenantId)).archive?.payload.runs).toEqual([expect.objectContaining({ id: finished[0], phase: 'COMPLETED' })]);
+
+    const auditBefore = (await runAuditActions(orm, finished[0]!)).length;
+    await offboarding.purgeTenantData(step);
+    expect(await books(finished[0]!)).toEqual([{ runs: '0', expectations: '0', acks: '0' }]);
+    expect(await runAuditActions(orm, finished[0]!)).toHaveLength(auditBefore);
+    expect(await books(finished[1]!)).toEqual(stayingBefore);
+    expect(Number(stayingBefore[0]!.expectations)).toBeGreaterThan(0);
   });
 
   it('refuses a tenant id that is not a uuid before it reaches a visibility query', async () => {
