@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type ActivityInterceptorsFactory, type Inject
 import { createBillingActivities } from '../activities/billing';
 import { workerExecutionGates } from '../activities/execution-gates';
 import { createLifecycleActivities } from '../activities/lifecycle';
+import { createLifecycleSupervisorActivities } from '../activities/lifecycle-supervisor';
 import { createOffboardingActivities } from '../activities/offboarding';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createRunActivities } from '../activities/run';
@@ -54,6 +55,7 @@ export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies
     ...createRunActivities({ orm: deps.orm, killSwitches, executionGates: workerExecutionGates(killSwitches), gates }),
     ...createRunStepActivities({ orm: deps.orm, killSwitches, gates }),
     ...createRunReconcilerActivities({ orm: deps.orm, metrics: deps.metrics }),
+    ...createLifecycleSupervisorActivities({ orm: deps.orm, client: deps.client, metrics: deps.metrics }),
   };
 }
 

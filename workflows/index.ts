@@ -5,3 +5,4 @@ export { runWorkflow } from './run';
 export { reconcileRunAudits } from './reconciler';
 export { tenantLifecycle } from './lifecycle';
 export { offboardTenant } from './offboarding';
+export { superviseTenantLifecycles } from './lifecycle-supervisor';

@@ -3,8 +3,9 @@ import { createActiveTenant } from '../../tools/fixtures/runs';
 import type { HistoryFamily } from './recorder';
 
 /**
- * The billing trial timer and the reconciler. A trial that ended long ago runs every branch of the timer at once
- * (trial → grace → expired) with no wait, as would one whose worker was down for its whole grace period.
+ * The billing trial timer and the scheduled passes (the reconciler, the lifecycle supervisor). A trial that ended long
+ * ago runs every branch of the timer at once (trial → grace → expired) with no wait, as would one whose worker was
+ * down for its whole grace period.
  */
 export const recordTimerHistories: HistoryFamily = async (rig, recorder) => {
   const { client, orm, taskQueue } = rig;
@@ -44,5 +45,17 @@ export const recordTimerHistories: HistoryFamily = async (rig, recorder) => {
     const pass = await client.workflow.start('reconcileRunAudits', { taskQueue, workflowId: `replay-reconciler-sweep-${Date.now().toString(36)}`, args: [{ batchSize: 1 }] });
     await pass.result();
     await recorder.save('reconciler-sweep-pass', await pass.fetchHistory());
+  }
+
+  if (recorder.wants('supervisor-pass')) {
+    // Two tenants with no lifecycle workflow and pages of one: the pass restarts both, a page at a time.
+    for (const index of [1, 2]) await createActiveTenant(orm, { slug: `replay-supervised-${index}-${Date.now().toString(36)}` });
+    const pass = await client.workflow.start('superviseTenantLifecycles', {
+      taskQueue,
+      workflowId: `replay-supervisor-${Date.now().toString(36)}`,
+      args: [{ defaultRetentionDays: 30, pageSize: 1 }],
+    });
+    await pass.result();
+    await recorder.save('supervisor-pass', await pass.fetchHistory());
   }
 };

@@ -80,6 +80,11 @@ export function createMetrics() {
       labelNames: ['from', 'to'] as const,
       registers: [registry],
     }),
+    lifecycleRestarts: new Counter({
+      name: 'lifecycle_workflow_restarts_total',
+      help: 'Tenant lifecycle workflows the supervisor started because a tenant that is not terminated had none running',
+      registers: [registry],
+    }),
     billingStateReads: new Counter({
       name: 'billing_state_reads_total',
       help: 'Billing state lookups by where the answer came from (store, cache, stale_cache, fallback)',

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import {
   forceCompleteTenantUpdate,
@@ -8,21 +8,16 @@ import {
   suspendUpdate,
   terminateTenantUpdate,
   unsuspendUpdate,
-  type LifecycleCarry,
   type LifecycleRequest,
-  type LifecycleState,
   type LifecycleView,
   type SoftDeleteRequest,
-  type TenantLifecycleInput,
   type TransitionAnswer,
 } from '../contracts/lifecycle';
 import { Tenant } from '../db/entities';
 import type { Orm } from '../db/orm';
 import { isLifecycleState, LifecycleRefusal, lifecycleRefusal, SYSTEM_TENANT_ID, type LifecycleAction, type LifecycleRefusalType, type Refusal } from '../domain/lifecycle';
-import { TENANT_ID, TENANT_LIFECYCLE_STATE } from '../temporal/search-attributes';
 import { tenantLifecycleWorkflowId } from '../temporal/workflow-ids';
-import type { tenantLifecycle } from '../../workflows/lifecycle';
-import { DAY_MS } from '../domain/duration';
+import { createLifecycleStarter } from './lifecycle-starter';
 
 const LIVE_VIEW_TIMEOUT_MS = 3_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
@@ -65,33 +60,10 @@ export interface StalledOnboarding {
  */
 export function createLifecycleService(deps: { client: Client; orm: Orm; taskQueue: string; retentionDays: number }) {
   const findTenant = (tenantId: string) => deps.orm.em.fork().findOne(Tenant, { id: tenantId });
+  const starter = createLifecycleStarter(deps);
 
-  /**
-   * The tenant's workflow, started here when it has none: a tenant that predates lifecycles, or one whose workflow was
-   * closed by hand. A tenant pending deletion picks up its deadline, or its started offboarding, from the audit trail.
-   */
-  async function lifecycleOf(tenant: Tenant): Promise<WorkflowHandle<typeof tenantLifecycle>> {
-    const state = isLifecycleState(tenant.status) ? tenant.status : 'active';
-    const input: TenantLifecycleInput = {
-      tenantId: tenant.id,
-      slug: tenant.slug,
-      state,
-      defaultRetentionDays: deps.retentionDays,
-      ...(state === 'pending_deletion' ? { carried: await pendingDeletionOf(tenant.id) } : {}),
-    };
-    return deps.client.workflow.start<typeof tenantLifecycle>('tenantLifecycle', {
-      taskQueue: deps.taskQueue,
-      workflowId: tenantLifecycleWorkflowId(tenant.id),
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      typedSearchAttributes: [
-        { key: TENANT_ID, value: tenant.id },
-        { key: TENANT_LIFECYCLE_STATE, value: input.state },
-      ],
-      staticSummary: `Lifecycle of tenant ${tenant.slug}`,
-    });
-  }
+  /** The tenant's workflow, started here when it has none (see createLifecycleStarter). */
+  const lifecycleOf = (tenant: Tenant) => starter.start(tenant, { taskQueue: deps.taskQueue, retentionDays: deps.retentionDays });
 
   /**
    * The running workflow's own view (retention deadline, offboarding). Only a running one is asked, and not for long:
@@ -106,18 +78,6 @@ export function createLifecycleService(deps: { client: Client; orm: Orm; taskQue
       if (error instanceof WorkflowNotFoundError || isDeadlineExceeded(error)) return null;
       throw error;
     }
-  }
-
-  async function pendingDeletionOf(tenantId: string): Promise<LifecycleCarry> {
-    const [latest] = await deps.orm.em.fork().execute<Array<{ action: string; actor: string; reason: string | null; from_state: LifecycleState | null; details: { deletesAt?: string } | null }>>(
-      `select action, actor, reason, from_state, details from audit_event
-         where tenant_id = ? and action in ('lifecycle.soft_deleted', 'lifecycle.terminate_requested', 'lifecycle.force_completed')
-         order by id desc limit 1`,
-      [tenantId],
-    );
-    const offboarding = latest && latest.action !== 'lifecycle.soft_deleted' ? { trigger: 'terminate' as const, actor: latest.actor, reason: latest.reason } : null;
-    const deletesAt = latest?.details?.deletesAt ?? new Date(Date.now() + deps.retentionDays * DAY_MS).toISOString();
-    return { restoreTo: latest?.from_state ?? 'active', deletesAt: offboarding ? null : deletesAt, offboarding, transitionCount: 0, recent: [] };
   }
 
   return {
