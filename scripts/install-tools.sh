@@ -1,20 +1,48 @@
 #!/usr/bin/env bash
 # Installs the toolchain the project needs into the git-ignored .tools/, only what is missing. Safe to run again.
-#  - Temporal CLI (dev server + Web UI), built from the Go module proxy. v1.5.1 is the newest tag that
-#    `go install pkg@version` accepts: later tags carry a `replace` directive in go.mod.
-#  - Temporal's Java time-skipping test server, fetched from Maven Central by tools/test-server/pom.xml.
+#   install-tools.sh            what `npm start` needs: the Temporal CLI (dev server + Web UI)
+#   install-tools.sh --all      also what `npm test` and `npm run topology` need: the Temporal server and its SQL
+#                               schema tool, the Temporal Web UI server, promtool, and the time-skipping test server
+# Every Go tool is built from the Go module proxy (no download site is reachable at run time), one `go install` per
+# module version, so tools of one module share a build.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
-TEMPORAL_CLI_VERSION="v1.5.1"
-
 mkdir -p "$TOOLS/bin"
 
-if [ ! -x "$TOOLS/bin/temporal" ] || [ "$(cat "$TOOLS/bin/.temporal-version" 2>/dev/null)" != "$TEMPORAL_CLI_VERSION" ]; then
-  echo "[setup] building the Temporal CLI $TEMPORAL_CLI_VERSION from the Go module proxy (a few minutes, once)"
-  GOBIN="$TOOLS/bin" GOFLAGS="-trimpath" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
-  echo "$TEMPORAL_CLI_VERSION" > "$TOOLS/bin/.temporal-version"
+# go_tool <dir> <version> <package@version>...: builds the packages into .tools/<dir> unless its stamp says this
+# version is already there. Each tool has its own directory: two of them build a binary named `server`.
+go_tool() {
+  local dir="$TOOLS/$1" version="$2"; shift 2
+  local stamp="$dir/.version"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then return 0; fi
+  echo "[setup] building $(basename "$dir") $version from the Go module proxy (once)"
+  local started=$SECONDS
+  mkdir -p "$dir"
+  GOBIN="$dir" GOFLAGS="-trimpath" go install "$@"
+  echo "$version" > "$stamp"
+  echo "[setup] $(basename "$dir") built in $((SECONDS - started)) s"
+}
+
+# v1.5.1 is the newest CLI tag that `go install pkg@version` accepts (later tags carry a `replace` in go.mod); it
+# embeds Temporal server 1.29.1, the version the production-shape server below is built at.
+go_tool bin v1.5.1 github.com/temporalio/cli/cmd/temporal@v1.5.1
+
+if [ "${1:-}" != "--all" ]; then exit 0; fi
+
+TEMPORAL_SERVER_VERSION=v1.29.1
+go_tool temporal-server "$TEMPORAL_SERVER_VERSION" \
+  "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
+  "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"
+# The server's schema files ship in its module, which the build above put in the module cache; a copy beside the
+# binaries keeps them when the module cache is cleaned.
+if [ ! -d "$TOOLS/temporal-server/schema" ]; then
+  cp -r "$(go env GOMODCACHE)/go.temporal.io/server@$TEMPORAL_SERVER_VERSION/schema/postgresql/v12" "$TOOLS/temporal-server/schema.tmp"
+  chmod -R u+w "$TOOLS/temporal-server/schema.tmp"
+  mv "$TOOLS/temporal-server/schema.tmp" "$TOOLS/temporal-server/schema"
 fi
+go_tool temporal-ui-server v2.42.1 github.com/temporalio/ui-server/v2/cmd/server@v2.42.1
+go_tool promtool v0.316.0 github.com/prometheus/prometheus/cmd/promtool@v0.316.0
 
 POM="$ROOT/tools/test-server/pom.xml"
 STAMP="$TOOLS/test-server/.pom.sha256"

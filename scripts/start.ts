@@ -87,7 +87,9 @@ async function main() {
 
     const lines = [
       'control plane is up',
-      controlPlane.url && `  API:              ${controlPlane.url}  (health ${controlPlane.url}/readyz, metrics ${controlPlane.url}/metrics)`,
+      controlPlane.url &&
+        `  ${config.PROCESS_ROLES.includes('api') ? 'API:            ' : 'Worker probes:  '}  ${controlPlane.url}  (health ${controlPlane.url}/readyz, metrics ${controlPlane.url}/metrics)`,
+      `  Roles:            ${config.PROCESS_ROLES.join(', ')}`,
       uiUrl ? `  Temporal Web UI:  ${uiUrl}` : `  Temporal:         ${temporalAddress(config)} (namespace ${config.TEMPORAL_NAMESPACE})`,
       `  Postgres:         ${usesEmbeddedPostgres(config) ? `embedded on 127.0.0.1:${config.EMBEDDED_PG_PORT}, data in ${path.join(config.DATA_DIR, 'postgres')}` : 'DATABASE_URL'}`,
       `  Signup:           ${config.HOSTED_MODE ? 'on (HOSTED_MODE=true)' : 'off (set HOSTED_MODE=true to serve POST /api/v1/signup)'}`,

@@ -33,7 +33,10 @@ const environmentSchema = z
       .default('api,worker')
       .transform((value) => value.split(',').map((role) => role.trim()))
       .pipe(z.array(z.enum(['api', 'worker'])).min(1)),
+    /** Where the Temporal SDK exports the worker's metrics, on loopback; /metrics appends them. */
     WORKER_METRICS_PORT: port(9464),
+    /** A worker-only process serves /metrics, /healthz and /readyz here (an API process serves them on API_PORT). */
+    WORKER_HTTP_PORT: port(9465),
     /** Reverse proxies in front of the API: per-IP limits key on the address they forward, not theirs. */
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 

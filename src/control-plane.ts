@@ -2,7 +2,9 @@ import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createAccessControl } from './access-control';
+import type { Express } from 'express';
 import { buildApp } from './api/app';
+import { buildOperationsApp } from './api/operations-app';
 import { answerClientErrorsWithProblems } from './api/client-errors';
 import type { Config } from './config';
 import { createOrm, migrate, type Orm } from './db/orm';
@@ -76,7 +78,13 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
 
   let server: Server | undefined;
   let url: string | undefined;
-  if (config.PROCESS_ROLES.includes('api')) {
+  const workerMetrics = worker ? () => temporalWorkerMetrics(workerMetricsAddress(config)) : undefined;
+  if (!config.PROCESS_ROLES.includes('api')) {
+    // A worker-only process still answers its probes and serves the counters its workflows and activities made.
+    const app = buildOperationsApp({ metrics, readiness, extraMetrics: workerMetrics });
+    server = await listen(app, config.WORKER_HTTP_PORT, config.API_HOST);
+    url = `http://${config.API_HOST}:${config.WORKER_HTTP_PORT}`;
+  } else {
     const app = buildApp({
       logger,
       metrics,
@@ -84,19 +92,16 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       readiness,
       hostedMode: config.HOSTED_MODE,
       signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
-      extraMetrics: worker ? () => temporalWorkerMetrics(workerMetricsAddress(config)) : undefined,
+      extraMetrics: workerMetrics,
       orm,
-      access: createAccessControl({ config, orm, logger, metrics, events }),
+      access: createAccessControl({ config, orm, logger, metrics, events, client }),
       runs: createRunService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       lifecycle: createLifecycleService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
       onboardingStallHours: config.ONBOARDING_STALL_HOURS,
       trustProxy: config.TRUST_PROXY_HOPS,
       publicBaseUrl: config.PUBLIC_BASE_URL,
     });
-    server = await new Promise<Server>((resolve, reject) => {
-      const listening = app.listen(config.API_PORT, config.API_HOST, (error?: Error) => (error ? reject(error) : resolve(listening)));
-      answerClientErrorsWithProblems(listening);
-    });
+    server = await listen(app, config.API_PORT, config.API_HOST);
     url = `http://${config.API_HOST}:${config.API_PORT}`;
   }
 
@@ -123,6 +128,13 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       await orm.close(true);
     },
   };
+}
+
+function listen(app: Express, port: number, host: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+    answerClientErrorsWithProblems(listening);
+  });
 }
 
 async function countActiveTenants(orm: Orm): Promise<number> {

@@ -17,6 +17,7 @@ import { adminRunRoutes } from './routes/admin-runs';
 import { adminTenantRoutes } from './routes/admin-tenants';
 import { apiKeyRoutes } from './routes/api-keys';
 import { authRoutes } from './routes/auth';
+import { metricsRoutes } from './routes/operations';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { policyRoutes } from './routes/policies';
 import { runRoutes } from './routes/runs';
@@ -73,17 +74,8 @@ export function buildApp(deps: AppDependencies): Express {
   const route = createRouteDeclarer(createTenantGuard(access.gates), catalog);
 
   app.use(healthRoutes(deps.readiness, route));
+  app.use(metricsRoutes({ metrics: deps.metrics, extraMetrics: deps.extraMetrics }, route));
   const operational = express.Router();
-  route(operational, {
-    method: 'get',
-    path: '/metrics',
-    auth: 'public',
-    docs: { summary: 'Prometheus metrics: the service and the Temporal worker; aggregate labels only', tags: ['operations'] },
-    handler: async (_request, response) => {
-      const [own, extra] = await Promise.all([deps.metrics.registry.metrics(), deps.extraMetrics?.() ?? Promise.resolve('')]);
-      response.type(deps.metrics.registry.contentType).send(extra ? `${own}\n${extra}` : own);
-    },
-  });
   route(operational, {
     method: 'get',
     path: '/openapi.json',

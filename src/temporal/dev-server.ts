@@ -51,11 +51,12 @@ export async function startDevServer(options: {
   };
 }
 
-async function waitUntilReachable(address: string, child: ChildProcess, deadlineMs = 60_000): Promise<void> {
+/** Resolves once the frontend at `address` answers; rejects early if the child exits first. */
+export async function waitUntilReachable(address: string, child: ChildProcess, deadlineMs = 60_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`temporal dev server exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`temporal server exited with code ${child.exitCode}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
@@ -69,7 +70,7 @@ async function waitUntilReachable(address: string, child: ChildProcess, deadline
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-  throw new Error(`temporal dev server not reachable at ${address}: ${String(lastError)}`);
+  throw new Error(`temporal server not reachable at ${address}: ${String(lastError)}`);
 }
 
 /** SIGTERM, then SIGKILL if it does not exit in time: no orphan survives the caller. */

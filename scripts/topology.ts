@@ -1,0 +1,81 @@
+/**
+ * `npm run topology`: the production shape on one machine. The Temporal server built from go.temporal.io/server (Postgres
+ * persistence, SQL visibility, 4 history shards) with its Web UI, and the control plane as 2 API processes and 2 worker
+ * processes, each its own OS process with its own ports, all on one Postgres (embedded unless DATABASE_URL names a
+ * server whose user may create databases). Ctrl-C stops everything in reverse order; nothing is left behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { embeddedPostgresServer } from '../tools/topology/embedded-postgres-server';
+import { postgresAt, type PostgresServer } from '../tools/topology/postgres';
+import { DEFAULT_TOPOLOGY_PORTS, startTopology, type Topology } from '../tools/topology/topology';
+
+const DIRECTORY = path.resolve(__dirname, '../.data/topology');
+const EMBEDDED_POSTGRES_PORT = 5434;
+
+async function main() {
+  await mkdir(DIRECTORY, { recursive: true });
+  let postgres: PostgresServer | undefined;
+  let topology: Topology | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the topology`);
+    await topology?.stop();
+    await postgres?.stop();
+    process.exit(signal === 'start failure' ? 1 : 0);
+  };
+  // embedded-postgres hooks these signals to stop Postgres and exit at once: this process owns them instead.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void stop(signal));
+  }
+  try {
+    postgres = process.env.DATABASE_URL
+      ? postgresAt(process.env.DATABASE_URL)
+      : await embeddedPostgresServer({ dataDirectory: path.join(DIRECTORY, 'postgres'), port: EMBEDDED_POSTGRES_PORT });
+    topology = await startTopology({
+      postgres,
+      databasePrefix: '',
+      directory: DIRECTORY,
+      ports: DEFAULT_TOPOLOGY_PORTS,
+      environment: { ...inheritedEnvironment(), AUTH_TOKEN_SECRET: process.env.AUTH_TOKEN_SECRET ?? (await sharedTokenSecret()) },
+      log: process.env.LOG_LEVEL === 'debug' ? (line) => console.log(line) : undefined,
+    });
+    console.log(
+      [
+        'the production shape is up',
+        `  Temporal server:  ${topology.temporalAddress} (Postgres persistence and SQL visibility; its metrics ${topology.temporalMetricsUrl})`,
+        `  Temporal Web UI:  ${topology.uiUrl}`,
+        ...topology.apis.map((api) => `  ${api.name}:            ${api.url}  (pid ${api.pid()}; /readyz, /metrics)`),
+        ...topology.workers.map((worker) => `  ${worker.name}:         ${worker.url}  (pid ${worker.pid()}; /readyz, /metrics)`),
+        `  Postgres:         ${process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded on 127.0.0.1:${EMBEDDED_POSTGRES_PORT}`}`,
+        `  Logs:             ${DIRECTORY}/<process>.log`,
+        '  Stop with Ctrl-C.',
+      ].join('\n'),
+    );
+  } catch (error) {
+    console.error('the topology did not start:', error);
+    await stop('start failure');
+  }
+}
+
+/** The operator's own settings (HOSTED_MODE, limits, OPERATOR_TOKENS...) reach every process; ports and roles do not. */
+function inheritedEnvironment(): Record<string, string> {
+  const own = ['PROCESS_ROLES', 'API_PORT', 'WORKER_HTTP_PORT', 'WORKER_METRICS_PORT', 'TEMPORAL_ADDRESS', 'DATABASE_URL', 'DATA_DIR'];
+  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !own.includes(entry[0])));
+}
+
+/** Every API process must sign and accept the same tokens; kept across restarts so sessions survive them. */
+async function sharedTokenSecret(): Promise<string> {
+  const file = path.join(DIRECTORY, 'auth-token-secret');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+void main();

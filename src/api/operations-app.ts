@@ -1,0 +1,22 @@
+import express, { type Express } from 'express';
+import type { Metrics } from '../observability/metrics';
+import { createRouteDeclarer } from './auth/route';
+import { notFoundHandler } from './error-handler';
+import { healthRoutes, type ReadinessCheck } from './routes/health';
+import { metricsRoutes } from './routes/operations';
+
+/**
+ * The HTTP face of a worker-only process: /healthz, /readyz (its own Postgres, Temporal and worker) and /metrics
+ * (the workflow-side counters it made), on its own port. It has no API routes, so no route here is tenant-scoped.
+ */
+export function buildOperationsApp(deps: { metrics: Metrics; readiness: Record<string, ReadinessCheck>; extraMetrics?: () => Promise<string> }): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const route = createRouteDeclarer(() => {
+    throw new Error('the operations app declares no tenant routes');
+  });
+  app.use(healthRoutes(deps.readiness, route));
+  app.use(metricsRoutes(deps, route));
+  app.use(notFoundHandler);
+  return app;
+}

@@ -1,0 +1,134 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createOrm, migrate } from '../../src/db/orm';
+import { freePort, freePortBelow } from '../fixtures/ports';
+import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process';
+import type { PostgresServer } from './postgres';
+import { startTemporalServer, type TemporalServerPorts } from './temporal-server';
+import { startUiServer } from './ui-server';
+
+/** The production shape on one machine: a Temporal server on Postgres, its Web UI, and the control plane split by role. */
+export interface Topology {
+  temporalAddress: string;
+  temporalMetricsUrl: string;
+  uiUrl: string;
+  databaseUrl: string;
+  apis: ControlPlaneProcess[];
+  workers: ControlPlaneProcess[];
+  /** Stops every part in reverse order of starting; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface TopologyPorts {
+  temporal: TemporalServerPorts;
+  ui: number;
+  apis: number[];
+  workers: number[];
+  /** The Temporal SDK's metrics exporter of each worker process (loopback, appended to its /metrics). */
+  workerSdkMetrics: number[];
+}
+
+export interface TopologyOptions {
+  postgres: PostgresServer;
+  /** Database names are prefixed with this, so several topologies can share one Postgres server. */
+  databasePrefix: string;
+  directory: string;
+  ports: TopologyPorts;
+  /** Environment every control-plane process gets (secrets, limits, HOSTED_MODE...). */
+  environment: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+/** Fixed, documented ports for `npm run topology`; tests take free ones (freeTopologyPorts). */
+export const DEFAULT_TOPOLOGY_PORTS: TopologyPorts = {
+  temporal: {
+    frontend: 7433,
+    frontendHttp: 7443,
+    frontendMembership: 6433,
+    history: 7434,
+    historyMembership: 6434,
+    matching: 7435,
+    matchingMembership: 6435,
+    worker: 7439,
+    workerMembership: 6439,
+    metrics: 8433,
+  },
+  ui: 8434,
+  apis: [3101, 3102],
+  workers: [9501, 9502],
+  workerSdkMetrics: [9511, 9512],
+};
+
+export async function freeTopologyPorts(): Promise<TopologyPorts> {
+  const next = () => freePort();
+  // Temporal stores membership ports in a smallint column: the OS's ephemeral range (32768+) does not fit.
+  const membership = () => freePortBelow(32768);
+  return {
+    temporal: {
+      frontend: await next(),
+      frontendHttp: await next(),
+      frontendMembership: await membership(),
+      history: await next(),
+      historyMembership: await membership(),
+      matching: await next(),
+      matchingMembership: await membership(),
+      worker: await next(),
+      workerMembership: await membership(),
+      metrics: await next(),
+    },
+    ui: await next(),
+    apis: [await next(), await next()],
+    workers: [await next(), await next()],
+    workerSdkMetrics: [await next(), await next()],
+  };
+}
+
+export async function startTopology(options: TopologyOptions): Promise<Topology> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const part of stops.splice(0).reverse()) await part().catch((error) => options.log?.(`stop failed: ${String(error)}`));
+  };
+  try {
+    await mkdir(options.directory, { recursive: true });
+    const temporal = await startTemporalServer({
+      postgres: options.postgres,
+      databases: { persistence: `${options.databasePrefix}temporal`, visibility: `${options.databasePrefix}temporal_visibility` },
+      ports: options.ports.temporal,
+      directory: path.join(options.directory, 'temporal'),
+      log: options.log,
+    });
+    stops.push(temporal.stop);
+    const ui = await startUiServer({ temporalAddress: temporal.address, port: options.ports.ui, directory: path.join(options.directory, 'ui'), log: options.log });
+    stops.push(ui.stop);
+
+    const controlPlaneDatabase = `${options.databasePrefix}control_plane`;
+    await options.postgres.createDatabase(controlPlaneDatabase);
+    const databaseUrl = options.postgres.url(controlPlaneDatabase);
+    // Migrated once here, so the processes starting side by side never race on the migrations table.
+    const orm = await createOrm(databaseUrl);
+    await migrate(orm);
+    await orm.close(true);
+
+    const environment = { ...options.environment, TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: databaseUrl, DATA_DIR: options.directory };
+    const start = async (name: string, role: 'api' | 'worker', port: number, extra: Record<string, string> = {}) => {
+      const child = await startControlPlaneProcess({
+        name,
+        role,
+        port,
+        environment: { ...environment, ...extra },
+        logFile: path.join(options.directory, `${name}.log`),
+      });
+      stops.push(child.stop);
+      return child;
+    };
+    // Workers first: an API process is ready only once some worker's heartbeat is fresh.
+    const workers = await Promise.all(
+      options.ports.workers.map((port, index) => start(`worker-${index + 1}`, 'worker', port, { WORKER_METRICS_PORT: String(options.ports.workerSdkMetrics[index]) })),
+    );
+    const apis = await Promise.all(options.ports.apis.map((port, index) => start(`api-${index + 1}`, 'api', port)));
+    return { temporalAddress: temporal.address, temporalMetricsUrl: temporal.metricsUrl, uiUrl: ui.url, databaseUrl, apis, workers, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
