@@ -8,7 +8,7 @@ const ACTOR = 'system:billing';
 
 /**
  * The trial timer's effects on billing_account. Each transition is a guarded update (only from the state it expects,
- * so an operator's or a payment's change always wins over the timer) with its audit row in the same transaction, and
+ * and of the trial it expects, so an operator's or a payment's change always wins over the timer) with its audit row in the same transaction, and
  * answers with the state it left behind, so a retry finds the work done and says so.
  */
 export function createBillingActivities(deps: { orm: Orm; now?: () => Date }) {
@@ -16,9 +16,13 @@ export function createBillingActivities(deps: { orm: Orm; now?: () => Date }) {
 
   async function transition(input: TrialTransitionInput, from: SubscriptionState, to: SubscriptionState, action: string): Promise<SubscriptionState | null> {
     return deps.orm.em.fork().transactional(async (em: EntityManager) => {
+      // Only the trial this timer was started for: a timer left over from before an operator re-armed the trial (a new
+      // end date) changes nothing. The same end to the millisecond, as the timer read it through JS.
       const moved = await em.execute<{ affectedRows: number }>(
-        'update billing_account set subscription_state = ?, updated_at = ? where tenant_id = ? and subscription_state = ?',
-        [to, now(), input.tenantId, from],
+        `update billing_account set subscription_state = ?, updated_at = ?
+           where tenant_id = ? and subscription_state = ?
+             and trial_ends_at > ?::timestamptz - interval '1 millisecond' and trial_ends_at < ?::timestamptz + interval '1 millisecond'`,
+        [to, now(), input.tenantId, from, input.trialEndsAt, input.trialEndsAt],
         'run',
       );
       if (moved.affectedRows > 0) {

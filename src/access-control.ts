@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { createAccessTokens } from './auth/access-token';
 import { createAuthenticator } from './auth/authenticator';
 import { createOperatorRegistry } from './auth/operator-tokens';
@@ -15,6 +16,7 @@ import type { Metrics } from './observability/metrics';
 import { createApiKeyService } from './services/api-key-service';
 import { createAuthService } from './services/auth-service';
 import { createBillingStateService } from './services/billing-state-service';
+import { restartBillingTrial } from './services/billing-trial-starter';
 import { createRunAdmission } from './services/run-admission';
 import { postgresRateLimitStores } from './api/rate-limit-store';
 
@@ -25,6 +27,11 @@ export interface AccessControlDependencies {
   metrics: Metrics;
   /** Where gate decisions are stored for the operators' watch lists; without it they are only logged and counted. */
   events?: EventSink;
+  /**
+   * The process's Temporal client: an operator who sets billing back to trial restarts the trial timer through it.
+   * Without it (tests of other areas) the new trial end date is set and audited, and no timer runs.
+   */
+  client?: Client;
   /** Defaults to Postgres; tests wrap it to make the store fail. */
   billingStore?: BillingStateStore;
   now?: () => Date;
@@ -70,7 +77,12 @@ export function createAccessControl(deps: AccessControlDependencies) {
     auth: createAuthService({ orm: deps.orm, accessTokens, gates, refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS, now: deps.now }),
     apiKeys: createApiKeyService({ orm: deps.orm, gates, now: deps.now }),
     billing,
-    billingStates: createBillingStateService({ orm: deps.orm, source: billing, now: deps.now }),
+    billingStates: createBillingStateService({
+      orm: deps.orm,
+      source: billing,
+      now: deps.now,
+      trialTimer: deps.client ? { restart: async (tenantId) => void (await restartBillingTrial(deps.client!, { tenantId, taskQueue: config.TEMPORAL_TASK_QUEUE })) } : undefined,
+    }),
     killSwitches,
     platformCeilings,
     runAdmission: createRunAdmission({ billing, gates, switches: killSwitches, platform: platformCeilings }),

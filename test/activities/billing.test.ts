@@ -55,6 +55,21 @@ describe('billing trial activities', () => {
     expect(await stateOf(tenantId)).toBe('active');
   });
 
+  it('leave a re-armed trial alone: a timer of the earlier trial end date changes nothing', async () => {
+    const { tenantId, transition } = await trialTenant();
+    await orm.em.fork().execute(`update billing_account set trial_ends_at = now() + interval '14 days' where tenant_id = ?`, [tenantId]);
+    expect(await activities.endTrial(transition)).toBe('trial');
+    expect(await stateOf(tenantId)).toBe('trial');
+    expect((await auditOf(tenantId)).map((row) => row.action)).not.toContain('billing.trial_ended');
+  });
+
+  it('end a trial whose end date Postgres wrote to the microsecond, which the timer reads to the millisecond', async () => {
+    const team = await provisionTeam(orm);
+    await orm.em.fork().execute(`update billing_account set trial_ends_at = now() - interval '1 day' + interval '123.999 milliseconds' where tenant_id = ?`, [team.tenantId]);
+    const schedule = await activities.readTrialSchedule({ tenantId: team.tenantId });
+    expect(await activities.endTrial({ tenantId: team.tenantId, workflowId: `billing-trial:${team.tenantId}`, trialEndsAt: schedule!.trialEndsAt! })).toBe('grace');
+  });
+
   it('answer null when the billing account is gone', async () => {
     const transition = { tenantId: '00000000-0000-4000-8000-000000000bad', workflowId: 'w', trialEndsAt: new Date().toISOString() };
     expect(await activities.endTrial(transition)).toBeNull();

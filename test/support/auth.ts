@@ -49,7 +49,7 @@ export async function buildTestApp(orm: Orm, options: { env?: Record<string, str
   // Lazy: connects on first use, so suites that never sign up never open a connection.
   const connection = Connection.lazy({ address: testTemporalAddress() });
   const client = new Client({ connection });
-  const access = createAccessControl({ config, orm, logger, metrics, billingStore: options.billingStore, now: options.now, events: options.events, rateLimitScope: uniqueTaskQueue('limits') });
+  const access = createAccessControl({ config, orm, logger, metrics, client, billingStore: options.billingStore, now: options.now, events: options.events, rateLimitScope: uniqueTaskQueue('limits') });
   const app = buildApp({
     logger,
     metrics,

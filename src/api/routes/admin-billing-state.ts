@@ -29,7 +29,12 @@ export function adminBillingStateRoutes(options: { billingStates: BillingStateSe
     method: 'put',
     path: PATH,
     auth: 'operator:founder',
-    docs: { summary: "Set a tenant's plan or subscription state (audited)", tags: ['admin'], params: tenantPathSchema, body: setBillingStateRequestSchema },
+    docs: {
+      summary: "Set a tenant's plan or subscription state (audited); back to trial re-arms it: a new trial end date, its timer restarted",
+      tags: ['admin'],
+      params: tenantPathSchema,
+      body: setBillingStateRequestSchema,
+    },
     handler: async (request, response) => {
       const { tenantId } = parseOr400(tenantPathSchema, request.params, 'path');
       const change = parseOr400(setBillingStateRequestSchema, request.body);
