@@ -51,7 +51,7 @@ const validationProblemSchema = {
   allOf: [{ $ref: '#/components/schemas/Problem' }, { type: 'object', required: ['errors'], properties: { errors: { minItems: 1 } } }],
 };
 
-type ProblemStatus = 400 | 401 | 403 | 404 | 413 | 415 | 429;
+type ProblemStatus = 400 | 401 | 403 | 404 | 408 | 413 | 415 | 429 | 431;
 
 /** The problems every route of a kind can answer, as shared responses (components/responses), in the error handler's words. */
 const SHARED_PROBLEMS: Record<ProblemStatus, { name: string; response: Record<string, unknown> }> = {
@@ -65,6 +65,7 @@ const SHARED_PROBLEMS: Record<ProblemStatus, { name: string; response: Record<st
   },
   403: { name: 'Forbidden', response: problemResponse('The credential may not do this (its kind, role or permission), or a gate refused it: `gate` and `reason` say which') },
   404: { name: 'NotFound', response: problemResponse('Nothing with that id, or nothing the caller may see: the two answer alike') },
+  408: { name: 'RequestTimeout', response: problemResponse('The request was not received in time') },
   413: { name: 'PayloadTooLarge', response: problemResponse('The request body is larger than the API accepts') },
   415: { name: 'UnsupportedMediaType', response: problemResponse('A request body must be application/json') },
   429: {
@@ -74,6 +75,7 @@ const SHARED_PROBLEMS: Record<ProblemStatus, { name: string; response: Record<st
       headers: { 'Retry-After': { description: 'Seconds until trying again can succeed', schema: { type: 'integer' } } },
     },
   },
+  431: { name: 'RequestHeaderFieldsTooLarge', response: problemResponse('The request header fields together exceed what the server accepts') },
 };
 
 function problemResponse(description: string, schema: 'Problem' | 'ValidationProblem' = 'Problem') {
@@ -81,13 +83,14 @@ function problemResponse(description: string, schema: 'Problem' | 'ValidationPro
 }
 
 /**
- * The 4xx a route answers by what it is, whatever its handler does. Every request passes the app's body checks, so
- * any route refuses a path that is not UTF-8 or malformed JSON (400), a body over the limit (413) or one that is not
- * JSON (415); a guarded route refuses missing credentials (401) and a caller without the right (403); a path that
- * names something can name nothing (404); everything under /api passes the global ceiling (app.ts), a throttle (429).
+ * The 4xx a route answers by what it is, whatever its handler does. Every request passes Node's HTTP parser, which
+ * refuses one sent too slowly (408) or with too many header bytes (431), and the app's body checks, so any route
+ * refuses a path that is not UTF-8 or malformed JSON (400), a body over the limit (413) or one that is not JSON (415);
+ * a guarded route refuses missing credentials (401) and a caller without the right (403); a path that names something
+ * can name nothing (404); everything under /api passes the global ceiling (app.ts), a throttle (429).
  */
 function problemsOfKind(entry: CatalogEntry): ProblemStatus[] {
-  const statuses: ProblemStatus[] = [400, 413, 415];
+  const statuses: ProblemStatus[] = [400, 408, 413, 415, 431];
   if (parseRequirement(entry.auth).kind !== 'public') statuses.push(401, 403);
   if (entry.path.includes('/:')) statuses.push(404);
   if (entry.path.startsWith('/api/')) statuses.push(429);
