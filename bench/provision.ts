@@ -1,24 +1,25 @@
 /**
  * `npm run bench:provision`: N signups at concurrency C through the API, signup-to-active latency and throughput,
  * beside a baseline of N bare workflows each running as many no-op activities as the saga has steps, on the same
- * server and worker in the same run. Prints the ratios. BENCH_N, BENCH_CONCURRENCY and BENCH_ROUNDS tune it.
+ * server in the same run. On each server of BENCH_SERVERS (dev and fleet by default), one after the other. Prints the
+ * ratios. BENCH_N, BENCH_CONCURRENCY and BENCH_ROUNDS tune it.
  */
 import { randomBytes } from 'node:crypto';
 import { PROVISIONING_STEPS } from '../src/contracts/provisioning';
 import { startBaselineWorker } from './baseline/worker';
-import { compareRounds, runConcurrently, startBenchStack, summarise } from './stack';
+import { compareRounds, runConcurrently, summarise } from './stack';
+import { benchTargetKinds, startBenchTarget, type BenchTarget } from './targets';
 
-async function main() {
-  const stack = await startBenchStack();
-  const { client, url } = { client: stack.controlPlane.client, url: stack.controlPlane.url! };
-  const { BENCH_N: n, BENCH_CONCURRENCY: concurrency, BENCH_ROUNDS: rounds } = stack.config;
-  const baselineWorker = await startBaselineWorker(stack);
+async function benchmark(target: BenchTarget) {
+  const { client, apiUrls } = target;
+  const { BENCH_N: n, BENCH_CONCURRENCY: concurrency, BENCH_ROUNDS: rounds } = target.config;
+  const baselineWorker = await startBaselineWorker(target);
   const run = randomBytes(3).toString('hex');
   const answers = { total: 0, serverErrors: 0 };
   try {
     const signup = (label: string) => async (index: number) => {
       const slug = `bench-${run}-${label}-${index}`;
-      const response = await fetch(`${url}/api/v1/signup`, {
+      const response = await fetch(`${apiUrls[index % apiUrls.length]}/api/v1/signup`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email: `owner-${slug}@example.com`, password: 'Bench-password-1234', orgName: slug }),
@@ -45,12 +46,22 @@ async function main() {
         baseline: summarise(`bare workflow, ${PROVISIONING_STEPS.length} no-op activities`, await runConcurrently(n, concurrency, baseline(`r${round}`))),
       });
     }
-    compareRounds(`provisioning vs baseline (${n} each, concurrency ${concurrency})`, measured);
+    compareRounds(`${target.name}: provisioning vs baseline (${n} each, concurrency ${concurrency})`, measured);
     console.log('targets: throughput ratio >= 0.70, p50 ratio <= 1.50');
     console.log(`API availability under this load: ${answers.total - answers.serverErrors}/${answers.total} signups answered without a 5xx`);
   } finally {
     await baselineWorker.stop();
-    await stack.stop();
+  }
+}
+
+async function main() {
+  for (const kind of benchTargetKinds()) {
+    const target = await startBenchTarget(kind);
+    try {
+      await benchmark(target);
+    } finally {
+      await target.stop();
+    }
   }
 }
 

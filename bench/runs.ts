@@ -1,7 +1,8 @@
 /**
  * `npm run bench:runs`: runs of 5 steps through the run service at concurrency C, beside a baseline of bare workflows
  * of 5 no-op activities (bench/baseline/, on a worker of its own), on the same dev server in the same run. Prints throughput, p50 and p99 and the
- * kernel's cost as ratios to the baseline. BENCH_N, BENCH_CONCURRENCY and BENCH_ROUNDS set the load.
+ * kernel's cost as ratios to the baseline. On each server of BENCH_SERVERS (dev and fleet by default), one after the
+ * other; on the fleet the runs execute on its worker processes. BENCH_N, BENCH_CONCURRENCY and BENCH_ROUNDS set the load.
  */
 import type { RunAdmission } from '../src/services/run-admission';
 import { createRunService } from '../src/services/run-service';
@@ -10,7 +11,8 @@ import { runWorkflowId } from '../src/temporal/workflow-ids';
 import type { runWorkflow } from '../workflows/run';
 import { createActiveTenant } from '../tools/fixtures/runs';
 import { startBaselineWorker } from './baseline/worker';
-import { compareRounds, runConcurrently, startBenchStack, summarise } from './stack';
+import { compareRounds, runConcurrently, summarise } from './stack';
+import { benchTargetKinds, startBenchTarget, type BenchTarget } from './targets';
 
 const STEPS = 5;
 
@@ -28,12 +30,11 @@ function fiveSteps(index: number): RunStep[] {
   ];
 }
 
-async function main() {
-  const stack = await startBenchStack();
-  const { client, orm } = stack.controlPlane;
-  const { BENCH_N: n, BENCH_CONCURRENCY: concurrency, BENCH_ROUNDS: rounds, TEMPORAL_TASK_QUEUE: taskQueue } = stack.config;
+async function benchmark(target: BenchTarget) {
+  const { client, orm } = target;
+  const { BENCH_N: n, BENCH_CONCURRENCY: concurrency, BENCH_ROUNDS: rounds, TEMPORAL_TASK_QUEUE: taskQueue } = target.config;
   const runs = createRunService({ client, orm, taskQueue });
-  const baselineWorker = await startBaselineWorker(stack);
+  const baselineWorker = await startBaselineWorker(target);
   try {
     const tenants = await Promise.all(Array.from({ length: concurrency }, (_unused, index) => createActiveTenant(orm, { slug: `bench-${index}` })));
     const baseline = (label: string) => (index: number) =>
@@ -57,10 +58,20 @@ async function main() {
         baseline: summarise(`bare workflow, ${STEPS} no-op activities`, await runConcurrently(n, concurrency, baseline(`r${round}`))),
       });
     }
-    compareRounds(`runs vs baseline (${n} each, concurrency ${concurrency})`, measured);
+    compareRounds(`${target.name}: runs vs baseline (${n} each, concurrency ${concurrency})`, measured);
   } finally {
     await baselineWorker.stop();
-    await stack.stop();
+  }
+}
+
+async function main() {
+  for (const kind of benchTargetKinds()) {
+    const target = await startBenchTarget(kind);
+    try {
+      await benchmark(target);
+    } finally {
+      await target.stop();
+    }
   }
 }
 

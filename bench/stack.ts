@@ -20,7 +20,7 @@ export interface BenchStack {
  * process), on free ports and a throwaway data directory, so a benchmark never touches the developer's data.
  */
 export async function startBenchStack(environment: Record<string, string> = {}): Promise<BenchStack> {
-  installTemporalRuntime(createLogger('warn'), undefined);
+  installQuietRuntime();
   const dataDirectory = await mkdtemp(path.join(tmpdir(), 'bench-'));
   await chmod(dataDirectory, 0o755); // Postgres runs as its own user and must reach its data directory
   const database = await startEmbeddedPostgres({ dataDirectory: path.join(dataDirectory, 'pg'), port: await freePort(), database: 'bench' });
@@ -48,6 +48,14 @@ export async function startBenchStack(environment: Record<string, string> = {}):
       await rm(dataDirectory, { recursive: true, force: true });
     },
   };
+}
+
+let runtimeInstalled = false;
+/** The SDK's runtime once per process (a second install throws), logging warnings only: bundler output would bury the figures. */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  installTemporalRuntime(createLogger('warn'), undefined);
+  runtimeInstalled = true;
 }
 
 /** Runs `count` jobs with at most `concurrency` in flight; returns each job's latency in ms and the wall time. */

@@ -12,7 +12,7 @@ import { createLogger } from '../src/observability/logger';
 import { connectClient } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
-import { ensureLifecycleSupervisorSchedule, ensureReconcilerSchedule } from '../src/temporal/schedules';
+import { ensureLifecycleSupervisorSchedule, ensureReconcilerSchedule, ensureRunReservationSweepSchedule } from '../src/temporal/schedules';
 
 async function main() {
   let config;
@@ -84,6 +84,7 @@ async function main() {
     // The run-audit reconciler runs on a Temporal Schedule; creating it again only brings its interval up to date.
     await ensureReconcilerSchedule(controlPlane.client, { taskQueue: config.TEMPORAL_TASK_QUEUE, intervalSeconds: config.RECONCILER_INTERVAL_SECONDS });
     await ensureLifecycleSupervisorSchedule(controlPlane.client, { taskQueue: config.TEMPORAL_TASK_QUEUE, defaultRetentionDays: config.TENANT_RETENTION_DAYS });
+    await ensureRunReservationSweepSchedule(controlPlane.client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
 
     const lines = [
       'control plane is up',

@@ -83,7 +83,7 @@ const environmentSchema = z
     DISABLE_SIGNUP: flag(false),
     DISABLE_RUN_EXECUTION: flag(false),
     READ_ONLY_MODE: flag(false),
-    /** Requests per minute this API process serves across all clients; 0 turns the ceiling off. */
+    /** Requests per minute the deployment serves across all clients and API processes (counted in Postgres); 0 turns it off. */
     GLOBAL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(6000),
     /** Days a soft-deleted tenant waits before offboarding, when the operator names none. */
     TENANT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),

@@ -5,6 +5,7 @@ import { createBillingActivities } from '../activities/billing';
 import { workerExecutionGates } from '../activities/execution-gates';
 import { createLifecycleActivities } from '../activities/lifecycle';
 import { createLifecycleSupervisorActivities } from '../activities/lifecycle-supervisor';
+import { createRunReservationActivities } from '../activities/run-reservations';
 import { createOffboardingActivities } from '../activities/offboarding';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createRunActivities } from '../activities/run';
@@ -56,6 +57,7 @@ export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies
     ...createRunStepActivities({ orm: deps.orm, killSwitches, gates }),
     ...createRunReconcilerActivities({ orm: deps.orm, metrics: deps.metrics }),
     ...createLifecycleSupervisorActivities({ orm: deps.orm, client: deps.client, metrics: deps.metrics }),
+    ...createRunReservationActivities({ orm: deps.orm, client: deps.client, metrics: deps.metrics }),
   };
 }
 

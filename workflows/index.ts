@@ -6,3 +6,4 @@ export { reconcileRunAudits } from './reconciler';
 export { tenantLifecycle } from './lifecycle';
 export { offboardTenant } from './offboarding';
 export { superviseTenantLifecycles } from './lifecycle-supervisor';
+export { releaseStrandedRuns } from './run-reservation-sweep';

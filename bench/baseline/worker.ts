@@ -1,5 +1,5 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { BenchStack } from '../stack';
+import type { BenchTarget } from '../targets';
 import { createBaselineActivities } from './activities';
 
 export interface BaselineWorker {
@@ -8,15 +8,15 @@ export interface BaselineWorker {
 }
 
 /**
- * The benchmarks' baseline runs on a worker of its own, so the product's bundle carries no benchmark code. Same process
- * and dev server as the stack's worker, and the series alternate, so both pay the same machine.
+ * The benchmarks' baseline runs on a worker of its own, so the product's bundle carries no benchmark code. Same
+ * Temporal server as the product's workers, and the series alternate, so both pay the same machine.
  */
-export async function startBaselineWorker(stack: BenchStack): Promise<BaselineWorker> {
-  const connection = await NativeConnection.connect({ address: stack.config.TEMPORAL_ADDRESS });
-  const taskQueue = `${stack.config.TEMPORAL_TASK_QUEUE}-baseline`;
+export async function startBaselineWorker(target: Pick<BenchTarget, 'temporalAddress' | 'config'>): Promise<BaselineWorker> {
+  const connection = await NativeConnection.connect({ address: target.temporalAddress });
+  const taskQueue = `${target.config.TEMPORAL_TASK_QUEUE}-baseline`;
   const worker = await Worker.create({
     connection,
-    namespace: stack.config.TEMPORAL_NAMESPACE,
+    namespace: target.config.TEMPORAL_NAMESPACE,
     taskQueue,
     workflowsPath: require.resolve('./workflows'),
     activities: createBaselineActivities(),

@@ -3,7 +3,7 @@ import { createActiveTenant } from '../../tools/fixtures/runs';
 import type { HistoryFamily } from './recorder';
 
 /**
- * The billing trial timer and the scheduled passes (the reconciler, the lifecycle supervisor). A trial that ended long
+ * The billing trial timer and the scheduled passes (the reconciler, the lifecycle supervisor, the reservation sweep). A trial that ended long
  * ago runs every branch of the timer at once (trial → grace → expired) with no wait, as would one whose worker was
  * down for its whole grace period.
  */
@@ -57,5 +57,19 @@ export const recordTimerHistories: HistoryFamily = async (rig, recorder) => {
     });
     await pass.result();
     await recorder.save('supervisor-pass', await pass.fetchHistory());
+  }
+
+  if (recorder.wants('reservation-sweep-pass')) {
+    // Two reservations whose workflow never started, admitted long ago, and pages of one: both are released.
+    const tenant = await createActiveTenant(orm, { slug: `replay-stranded-${Date.now().toString(36)}` });
+    await orm.em.fork().execute(
+      `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline, created_at)
+         select gen_random_uuid(), ?, 'run:replay-stranded-' || g, 'CREATED', '{"steps":[]}', '[]', false, 'user:replay', now() + interval '1 hour', now() - interval '1 hour'
+           from generate_series(1, 2) g`,
+      [tenant.tenantId],
+    );
+    const pass = await client.workflow.start('releaseStrandedRuns', { taskQueue, workflowId: `replay-reservation-sweep-${Date.now().toString(36)}`, args: [{ pageSize: 1 }] });
+    await pass.result();
+    await recorder.save('reservation-sweep-pass', await pass.fetchHistory());
   }
 };

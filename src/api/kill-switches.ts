@@ -9,7 +9,10 @@ import type { RateLimitStores } from './rate-limit-store';
 
 const MINUTE_MS = 60_000;
 
-/** The process-wide ceiling: one bucket for every client, so a flood cannot reach the database whoever sends it. */
+/**
+ * The deployment-wide ceiling: one bucket for every client, counted in Postgres so every API process draws on it, and
+ * a flood cannot reach the rest of the database whoever sends it.
+ */
 export function globalRateLimit(switches: KillSwitches, gates: GateRecorder, stores: RateLimitStores): RequestHandler {
   if (switches.globalRateLimitPerMinute === 0) return (_request, _response, next) => next();
   return rateLimit({

@@ -42,6 +42,12 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    strandedRuns: new Counter({
+      name: 'run_admissions_released_total',
+      help: 'Admission slots the reservation sweep freed: runs whose workflow never started, or ended outside the kernel',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     runDuration: new Histogram({
       name: 'run_duration_seconds',
       help: 'Start-to-outcome time of runs, waits and approvals included',

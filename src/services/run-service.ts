@@ -18,10 +18,9 @@ import {
   type RunInput,
   type RunStatus,
 } from '../contracts/run';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { Run } from '../db/entities';
 import { openRunRecords } from '../db/run-opening';
-import { recordRunAudit } from '../db/run-trail';
+import { lockTenantAdmissions, releaseRunReservation } from '../db/run-reservation';
 import type { GateDecision } from '../domain/gate-decision';
 import type { TenantStatus } from '../domain/tenant-status';
 import type { RunAdmission } from './run-admission';
@@ -75,7 +74,6 @@ const canonicalJson = (value: unknown): string => {
 const planFingerprint = (plan: unknown) => createHash('sha256').update(canonicalJson(plan)).digest('hex');
 
 /** Admissions of one tenant queue here, one transaction at a time; nothing else takes this lock. */
-const lockTenantAdmissions = (em: EntityManager, tenantId: string) => em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`run-admission:${tenantId}`]);
 
 /** A uuid derived from (tenant, key): stable across retries, never shared between tenants. */
 function runIdFor(tenantId: string, idempotencyKey: string): string {
@@ -161,12 +159,7 @@ export function createRunService(deps: RunServiceDependencies) {
 
   /** The workflow could not start: the row and expectations go, so the slot is free and the key can be retried. */
   async function releaseReservation(runId: string, tenantId: string): Promise<void> {
-    await deps.orm.em.fork().transactional(async (em) => {
-      await lockTenantAdmissions(em, tenantId);
-      await em.execute(`delete from run_expectation where run_id = ?`, [runId]);
-      await em.execute(`delete from run where id = ? and phase = 'CREATED'`, [runId]);
-      await recordRunAudit(em, { runId, tenantId }, 'run.start_failed', 'start_failed', { to: 'released' });
-    });
+    await deps.orm.em.fork().transactional((em) => releaseRunReservation(em, { runId, tenantId }, { action: 'run.start_failed' }));
   }
 
   return {

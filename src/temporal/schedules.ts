@@ -64,3 +64,21 @@ export async function ensureLifecycleSupervisorSchedule(client: Client, options:
     staticSummary: 'Restart the lifecycle workflow of every tenant that has none running',
   });
 }
+
+export const RUN_RESERVATION_SWEEP_SCHEDULE_ID = 'run-reservation-sweep';
+
+/**
+ * The run-reservation sweep: every 5 minutes by default, so an admission slot held by a run that will never run (its
+ * API process died before starting it) or never finish (its workflow ended outside the kernel) frees within minutes.
+ */
+export async function ensureRunReservationSweepSchedule(client: Client, options: { taskQueue: string; intervalSeconds?: number; scheduleId?: string }): Promise<'created' | 'updated'> {
+  const scheduleId = options.scheduleId ?? RUN_RESERVATION_SWEEP_SCHEDULE_ID;
+  return ensureSchedule(client, scheduleId, every(options.intervalSeconds ?? 300), {
+    type: 'startWorkflow',
+    workflowType: 'releaseStrandedRuns',
+    taskQueue: options.taskQueue,
+    workflowId: scheduleId,
+    args: [{}],
+    staticSummary: 'Free the admission slots of runs that never started or ended outside the kernel',
+  });
+}
