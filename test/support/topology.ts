@@ -3,6 +3,7 @@ import path from 'node:path';
 import { postgresAt } from '../../tools/topology/postgres';
 import { freeTopologyPorts, startTopology, type Topology } from '../../tools/topology/topology';
 import { KNOWN_PASSWORD, OPERATORS } from './auth';
+import { testDataDirectory } from './ports';
 import { testDatabaseUrl } from './stack';
 import { waitFor } from './wait';
 
@@ -15,7 +16,8 @@ export async function startTestTopology(): Promise<Topology> {
   return startTopology({
     postgres: postgresAt(testDatabaseUrl()),
     databasePrefix: `topology_${runId}_`,
-    directory: path.resolve(__dirname, '../../.data/test/topology', runId),
+    // Under the run's data directory, which the global teardown removes.
+    directory: path.join(testDataDirectory(process.pid), 'topology', runId),
     ports: await freeTopologyPorts(),
     environment: {
       NODE_ENV: 'test',
