@@ -60,7 +60,8 @@ export function createRunReservationActivities(deps: RunReservationDependencies)
     return deps.orm.em.fork().transactional(async (em) => {
       const cause = completed ? null : storedRunJson({ type: 'ClosedOutsideKernel', message: `the run's workflow ended as ${status} without finishing the run` });
       const closed = await em.execute<Array<{ phase: string }>>(
-        `update run set phase = ?, outcome = ?, cause = coalesce(?::jsonb, cause), finished_at = now(), updated_at = now()
+        // audit_settled_at cleared as the kernel's own close does: a run the reconciler aged out is examined again, finished.
+        `update run set phase = ?, outcome = ?, cause = coalesce(?::jsonb, cause), finished_at = now(), updated_at = now(), audit_settled_at = null
            where id = ? and phase not in ('COMPLETED', 'FAILED') returning phase`,
         [completed ? 'COMPLETED' : 'FAILED', completed ? 'completed' : 'failed', cause, run.runId],
       );

@@ -3,7 +3,6 @@ import { MEMBERSHIP_ROLES, type MembershipRole } from './tenant-status';
 /** Higher outranks lower; every role may do what the roles below it may. */
 const ROLE_RANK: Record<MembershipRole, number> = { owner: 4, admin: 3, member: 2, viewer: 1 };
 
-export const roleRank = (role: MembershipRole) => ROLE_RANK[role];
 export const outranksOrEquals = (role: MembershipRole, minimum: MembershipRole) => ROLE_RANK[role] >= ROLE_RANK[minimum];
 
 /** Roles strictly below `role`, highest first: the ones the authorization matrix must see refused. */
@@ -41,7 +40,6 @@ export const PERMISSIONS = {
 } as const satisfies Record<string, PermissionRule>;
 
 export type Permission = keyof typeof PERMISSIONS;
-export const PERMISSION_NAMES = Object.keys(PERMISSIONS) as Permission[];
 
 export const isPermission = (value: string): value is Permission => Object.hasOwn(PERMISSIONS, value);
 

@@ -6,8 +6,6 @@
 export const RUN_PHASES = ['CREATED', 'AUTHORIZED', 'EXECUTING', 'GOVERNANCE_CHECK', 'FINALIZING', 'COMPLETED', 'FAILED'] as const;
 export type RunPhase = (typeof RUN_PHASES)[number];
 
-export const TERMINAL_RUN_PHASES: readonly RunPhase[] = ['COMPLETED', 'FAILED'];
-
 /** Every phase a run may move to from each phase. FINALIZING has no FAILED edge: finalisation is retried until it commits. */
 export const RUN_PHASE_EDGES: Record<RunPhase, readonly RunPhase[]> = {
   CREATED: ['AUTHORIZED', 'FAILED'],
@@ -23,8 +21,6 @@ export const canEnterPhase = (from: RunPhase, to: RunPhase): boolean => RUN_PHAS
 
 /** The phases a guarded UPDATE may move a run out of to reach `to`: the inverse of the edge table. */
 export const phasesLeadingTo = (to: RunPhase): RunPhase[] => RUN_PHASES.filter((from) => canEnterPhase(from, to));
-
-export const isTerminalPhase = (phase: RunPhase): boolean => TERMINAL_RUN_PHASES.includes(phase);
 
 /** Phases in which an operator may still terminate or force-complete a run: not once it finalises or has ended. */
 export const OPERATOR_INTERRUPTIBLE_PHASES: readonly RunPhase[] = ['CREATED', 'AUTHORIZED', 'EXECUTING', 'GOVERNANCE_CHECK'];

@@ -4,7 +4,7 @@ import { billingTrialStatusQuery } from '../../src/contracts/billing';
 import type { Orm } from '../../src/db/orm';
 import { DAY_MS } from '../../src/domain/duration';
 import { TRIAL_DAYS } from '../../src/domain/tenant-status';
-import { startBillingTrial } from '../../src/services/billing-trial-starter';
+import { restartBillingTrial } from '../../src/services/billing-trial-starter';
 import { bearer, buildTestApp, OPERATORS, provisionTeam, type TestApp } from '../support/auth';
 import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -44,7 +44,7 @@ describe('an operator sets billing back to trial', () => {
     const team = await provisionTeam(orm);
     const oldEnd = new Date(Date.now() + DAY_MS);
     await orm.em.fork().execute('update billing_account set trial_ends_at = ? where tenant_id = ?', [oldEnd, team.tenantId]);
-    const timerId = await startBillingTrial(temporal.client, { tenantId: team.tenantId, taskQueue });
+    const timerId = await restartBillingTrial(temporal.client, { tenantId: team.tenantId, taskQueue });
     timers.push(timerId);
     const oldTimer = temporal.client.workflow.getHandle(timerId);
     await waitFor(async () => (await oldTimer.query(billingTrialStatusQuery)).trialEndsAt !== null);

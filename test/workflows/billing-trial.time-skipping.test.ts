@@ -4,7 +4,7 @@ import { bundleWorkflowCode, DefaultLogger, type Worker } from '@temporalio/work
 import { billingTrialStatusQuery } from '../../src/contracts/billing';
 import type { Orm } from '../../src/db/orm';
 import { TRIAL_DAYS } from '../../src/domain/tenant-status';
-import { startBillingTrial } from '../../src/services/billing-trial-starter';
+import { restartBillingTrial } from '../../src/services/billing-trial-starter';
 import { billingTrialWorkflowId } from '../../src/temporal/workflow-ids';
 import { provisionTeam } from '../support/auth';
 import { startWorker, testOrm, uniqueTaskQueue } from '../support/stack';
@@ -52,7 +52,7 @@ describe('billingTrial on the time-skipping server', () => {
   it('keeps a tenant on trial for 14 days, in grace for 7 more, then expires it, each step audited', async () => {
     const team = await trialTenant();
     await withWorker(async () => {
-      const workflowId = await startBillingTrial(environment.client, { tenantId: team.tenantId, taskQueue });
+      const workflowId = await restartBillingTrial(environment.client, { tenantId: team.tenantId, taskQueue });
       const handle = environment.client.workflow.getHandle(workflowId);
       await waitFor(async () => (await handle.query(billingTrialStatusQuery)).trialEndsAt !== null);
 
@@ -77,7 +77,7 @@ describe('billingTrial on the time-skipping server', () => {
   it('leaves a tenant that paid during the trial active, and ends as superseded', async () => {
     const team = await trialTenant();
     const result = await withWorker(async () => {
-      const workflowId = await startBillingTrial(environment.client, { tenantId: team.tenantId, taskQueue });
+      const workflowId = await restartBillingTrial(environment.client, { tenantId: team.tenantId, taskQueue });
       const handle = environment.client.workflow.getHandle(workflowId);
       await waitFor(async () => (await handle.query(billingTrialStatusQuery)).trialEndsAt !== null);
       await environment.sleep('3 days');
@@ -87,20 +87,6 @@ describe('billingTrial on the time-skipping server', () => {
     expect(result).toMatchObject({ phase: 'superseded', subscriptionState: 'active' });
     expect(await stateOf(team.tenantId)).toBe('active');
     expect(await auditedTransitions(team.tenantId)).toEqual([]);
-  });
-
-  it('keeps one timer per tenant: starting it again finds the running one', async () => {
-    const team = await trialTenant();
-    await withWorker(async () => {
-      const first = await startBillingTrial(environment.client, { tenantId: team.tenantId, taskQueue });
-      const firstRun = (await environment.client.workflow.getHandle(first).describe()).runId;
-      const second = await startBillingTrial(environment.client, { tenantId: team.tenantId, taskQueue });
-      expect(second).toBe(first);
-      expect((await environment.client.workflow.getHandle(second).describe()).runId).toBe(firstRun);
-      // Terminated only once it waits on its timer: the test server would keep time locked for an activity in flight.
-      await waitFor(async () => (await environment.client.workflow.getHandle(first).query(billingTrialStatusQuery)).trialEndsAt !== null);
-      await environment.client.workflow.getHandle(first).terminate('test done');
-    });
   });
 
   it('runs as a child a parent abandons: the trial timer outlives the workflow that started it', async () => {

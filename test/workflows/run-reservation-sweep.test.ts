@@ -67,6 +67,8 @@ describe('the run-reservation sweep', () => {
     const terminatedByHand = await startedRun(tenant.tenantId);
     await temporal.client.workflow.getHandle(runWorkflowId(terminatedByHand)).terminate('ended in the Web UI');
     await admittedLongAgo(terminatedByHand);
+    // As if the reconciler had aged it out unfinished: closing it must reopen its audit.
+    await isolated.orm.em.fork().execute(`update run set audit_settled_at = now() where id = ?`, [terminatedByHand]);
     const live = await startedRun(tenant.tenantId);
     await admittedLongAgo(live);
     expect((await readRunCounts(isolated.orm.em.fork(), tenant.tenantId)).inFlight).toBe(4);
@@ -87,6 +89,8 @@ describe('the run-reservation sweep', () => {
     expect(closed).toMatchObject({ phase: 'FAILED', outcome: 'failed' });
     expect(closed?.cause).toMatchObject({ type: 'ClosedOutsideKernel' });
     expect(await auditActions(terminatedByHand)).toContain('run.closed_outside_kernel');
+    const [settlement] = await isolated.orm.em.fork().execute(`select audit_settled_at from run where id = ?`, [terminatedByHand]);
+    expect(settlement).toEqual({ audit_settled_at: null });
 
     expect((await runRow(isolated.orm, live))?.phase).toBe('EXECUTING');
     expect((await runRow(isolated.orm, fresh))?.phase).toBe('CREATED');
