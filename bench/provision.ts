@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { PROVISIONING_STEPS } from '../src/contracts/provisioning';
 import { startBaselineWorker } from './baseline/worker';
 import { compareRounds, runConcurrently, summarise } from './stack';
-import { benchTargetKinds, startBenchTarget, type BenchTarget } from './targets';
+import { onEachBenchTarget, type BenchTarget } from './targets';
 
 async function benchmark(target: BenchTarget) {
   const { client, apiUrls } = target;
@@ -54,18 +54,7 @@ async function benchmark(target: BenchTarget) {
   }
 }
 
-async function main() {
-  for (const kind of benchTargetKinds()) {
-    const target = await startBenchTarget(kind);
-    try {
-      await benchmark(target);
-    } finally {
-      await target.stop();
-    }
-  }
-}
-
-main().catch((error) => {
+onEachBenchTarget(benchmark).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -12,7 +12,7 @@ import type { runWorkflow } from '../workflows/run';
 import { createActiveTenant } from '../tools/fixtures/runs';
 import { startBaselineWorker } from './baseline/worker';
 import { compareRounds, runConcurrently, summarise } from './stack';
-import { benchTargetKinds, startBenchTarget, type BenchTarget } from './targets';
+import { onEachBenchTarget, type BenchTarget } from './targets';
 
 const STEPS = 5;
 
@@ -64,18 +64,7 @@ async function benchmark(target: BenchTarget) {
   }
 }
 
-async function main() {
-  for (const kind of benchTargetKinds()) {
-    const target = await startBenchTarget(kind);
-    try {
-      await benchmark(target);
-    } finally {
-      await target.stop();
-    }
-  }
-}
-
-main().catch((error) => {
+onEachBenchTarget(benchmark).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -91,3 +91,15 @@ async function fleetTarget(): Promise<BenchTarget> {
     },
   };
 }
+
+/** Runs the benchmark on each server of BENCH_SERVERS in turn, each stopped before the next starts. */
+export async function onEachBenchTarget(benchmark: (target: BenchTarget) => Promise<void>): Promise<void> {
+  for (const kind of benchTargetKinds()) {
+    const target = await startBenchTarget(kind);
+    try {
+      await benchmark(target);
+    } finally {
+      await target.stop();
+    }
+  }
+}

@@ -1,39 +1,29 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { lifecycleStateQuery, softDeleteUpdate } from '../../src/contracts/lifecycle';
 import { ensureLifecycleSupervisorSchedule } from '../../src/temporal/schedules';
 import { offboardingWorkflowId, tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
 import type { tenantLifecycle } from '../../workflows/lifecycle';
 import type { superviseTenantLifecycles } from '../../workflows/lifecycle-supervisor';
-import { isolatedDatabase, type IsolatedDatabase } from '../support/isolated-database';
+import type { IsolatedDatabase } from '../support/isolated-database';
+import { startScheduledPassRig, type ScheduledPassRig } from '../support/scheduled-pass';
 import { operator, startLifecycle } from '../support/lifecycle';
 import { createActiveTenant, setTenantStatus } from '../support/runs';
-import { connectToDevServer, startWorker, uniqueSlug, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
+import { uniqueSlug, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 // A database of its own: the supervisor starts a lifecycle for every tenant it finds, and must find only this file's.
+let rig: ScheduledPassRig;
 let temporal: DevServerHarness;
 let isolated: IsolatedDatabase;
-let worker: Worker;
-let workerRun: Promise<void>;
-const taskQueue = uniqueTaskQueue('supervisor');
-const scheduleId = uniqueSlug('supervisor-schedule');
-const started: string[] = [];
+let taskQueue: string;
+let scheduleId: string;
+let started: string[];
 
 beforeAll(async () => {
-  temporal = await connectToDevServer();
-  isolated = await isolatedDatabase('lifecycle_supervisor');
-  worker = await startWorker({ connection: temporal.connection, taskQueue, orm: isolated.orm });
-  workerRun = worker.run();
+  rig = await startScheduledPassRig('supervisor');
+  ({ temporal, isolated, taskQueue, scheduleId, started } = rig);
 });
-afterAll(async () => {
-  await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
-  for (const workflowId of started) await temporal.client.workflow.getHandle(workflowId).terminate('test done').catch(() => undefined);
-  worker?.shutdown();
-  await workerRun;
-  await temporal?.close();
-  await isolated?.drop();
-});
+afterAll(() => rig?.close());
 
 describe('the lifecycle supervisor schedule', () => {
   it('is created once, brought up to date when ensured again, and its passes start a missing lifecycle in the state Postgres holds', async () => {

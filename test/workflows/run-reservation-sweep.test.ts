@@ -1,39 +1,29 @@
-import type { Worker } from '@temporalio/worker';
 import { openRunRecords } from '../../src/db/run-opening';
 import { createMetrics } from '../../src/observability/metrics';
 import { readRunCounts } from '../../src/services/run-admission';
 import { ensureRunReservationSweepSchedule } from '../../src/temporal/schedules';
 import { runWorkflowId } from '../../src/temporal/workflow-ids';
 import type { releaseStrandedRuns } from '../../workflows/run-reservation-sweep';
-import { isolatedDatabase, type IsolatedDatabase } from '../support/isolated-database';
+import type { IsolatedDatabase } from '../support/isolated-database';
+import { startScheduledPassRig, type ScheduledPassRig } from '../support/scheduled-pass';
 import { createActiveTenant, runInput, runRow, startRun } from '../support/runs';
-import { connectToDevServer, startWorker, uniqueSlug, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
+import { uniqueSlug, type DevServerHarness } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 // A database of its own: the sweep acts on every unfinished run it finds, and must find only this file's.
+let rig: ScheduledPassRig;
 let temporal: DevServerHarness;
 let isolated: IsolatedDatabase;
-let worker: Worker;
-let workerRun: Promise<void>;
+let taskQueue: string;
+let scheduleId: string;
+let started: string[];
 const metrics = createMetrics();
-const taskQueue = uniqueTaskQueue('reservation-sweep');
-const scheduleId = uniqueSlug('reservation-sweep-schedule');
-const started: string[] = [];
 
 beforeAll(async () => {
-  temporal = await connectToDevServer();
-  isolated = await isolatedDatabase('reservation_sweep');
-  worker = await startWorker({ connection: temporal.connection, taskQueue, orm: isolated.orm, metrics });
-  workerRun = worker.run();
+  rig = await startScheduledPassRig('reservation-sweep', { metrics });
+  ({ temporal, isolated, taskQueue, scheduleId, started } = rig);
 });
-afterAll(async () => {
-  await temporal.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
-  for (const workflowId of started) await temporal.client.workflow.getHandle(workflowId).terminate('test done').catch(() => undefined);
-  worker?.shutdown();
-  await workerRun;
-  await temporal?.close();
-  await isolated?.drop();
-});
+afterAll(() => rig?.close());
 
 const longWait = [{ kind: 'wait' as const, duration: '1h' }];
 
