@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
+import { z } from 'zod';
 import { percentile } from './load/concurrency';
 import { createMix, ROUTES, type Route, type RouteTally } from './load/mix';
 import { observedBetween, readHistograms, sampleConnections, unfinishedRuns, type Histogram } from './load/probes';
@@ -20,9 +21,17 @@ import { loginMany, prepareTenants } from './load/tenants';
 const P99_OBJECTIVE_MS = 1_000;
 const ERROR_RATE_OBJECTIVE = 0.001;
 
-const steps = (process.env.LOAD_STEPS ?? '2,4,8,16,32,64').split(',').map(Number);
-const stepSeconds = Number(process.env.LOAD_STEP_SECONDS ?? 20);
-const tenantCount = Number(process.env.LOAD_TENANTS ?? 40);
+// The load test's own knobs, not the product's (src/config.ts): the system under test gets its environment below.
+const knobs = z
+  .object({
+    LOAD_STEPS: z.string().regex(/^\d+(,\d+)*$/, { message: 'must be connection counts separated by commas' }).default('2,4,8,16,32,64'),
+    LOAD_STEP_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
+    LOAD_TENANTS: z.coerce.number().int().min(1).max(1000).default(40),
+  })
+  .parse(process.env);
+const steps = knobs.LOAD_STEPS.split(',').map(Number);
+const stepSeconds = knobs.LOAD_STEP_SECONDS;
+const tenantCount = knobs.LOAD_TENANTS;
 const WARM_UP_SECONDS = 10;
 const TEMPORAL_HISTOGRAMS = ['temporal_workflow_task_schedule_to_start_latency', 'temporal_activity_schedule_to_start_latency'];
 
