@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RunFailure, type RunFailureType } from '../src/contracts/run';
-import { readActivePolicy } from '../src/db/policy-rules';
+import { activePolicyOf, type ActivePolicy } from '../src/db/policy-rules';
 import { allow, block, type GateDecision } from '../src/domain/gate-decision';
 import type { GateRecorder } from '../src/gates/gate-recorder';
 import { runExecutionSwitchDecision, type KillSwitches } from '../src/gates/kill-switch-gate';
@@ -21,6 +21,21 @@ export interface RunGuardOptions {
   gates?: GateRecorder;
 }
 
+/**
+ * What the guard reads, in one round trip: tenant.status and the active policy rules, both share-locked as
+ * readTenantStatus and readActivePolicy lock them (a suspension or a rule change waits for the step in flight).
+ */
+async function readGuardedState(em: EntityManager, tenantId: string): Promise<{ status: TenantStatus | undefined; active: ActivePolicy }> {
+  const rows = await em.execute<Array<{ status: TenantStatus | null; rules: Array<{ rule: string; params: unknown }> }>>(
+    `with locked_tenant as (select status from tenant where id = ? for share),
+          active_rules as (select rule, params from policy_rule where tenant_id = ? and active order by rule for share)
+     select (select status from locked_tenant) as status,
+            coalesce((select json_agg(json_build_object('rule', rule, 'params', params) order by rule) from active_rules), '[]'::json) as rules`,
+    [tenantId, tenantId],
+  );
+  return { status: rows[0]?.status ?? undefined, active: activePolicyOf(rows[0]?.rules ?? []) };
+}
+
 const POLICY_CHANGED = "the tenant's policy rules changed since the run was authorised";
 
 /**
@@ -28,12 +43,17 @@ const POLICY_CHANGED = "the tenant's policy rules changed since the run was auth
  * lifecycle still allows execution and its active policy is the one the run was authorised under. Each refusal is
  * permanent for this run (it rolls back).
  */
-export async function assertRunMayProceed(em: EntityManager, context: { runId: string; tenantId: string; policyFingerprint: string }, options: RunGuardOptions = {}): Promise<void> {
+export async function assertRunMayProceed(
+  em: EntityManager,
+  context: { runId: string; tenantId: string; policyFingerprint: string },
+  options: RunGuardOptions = {},
+): Promise<ActivePolicy> {
+  const { status, active } = await readGuardedState(em, context.tenantId);
   const checks: Array<{ decide: () => Promise<GateDecision>; failure: RunFailureType }> = [
     ...(options.switches ? [{ decide: async () => runExecutionSwitchDecision(options.switches!), failure: RunFailure.TenantHalted }] : []),
-    { decide: async () => lifecycleGate(await readTenantStatus(em, context.tenantId)), failure: RunFailure.TenantHalted },
+    { decide: async () => lifecycleGate(status), failure: RunFailure.TenantHalted },
     {
-      decide: async () => ((await readActivePolicy(em, context.tenantId)).fingerprint === context.policyFingerprint ? allow('governance', 'policy unchanged') : block('governance', POLICY_CHANGED)),
+      decide: async () => (active.fingerprint === context.policyFingerprint ? allow('governance', 'policy unchanged') : block('governance', POLICY_CHANGED)),
       failure: RunFailure.PolicyChanged,
     },
   ];
@@ -42,4 +62,5 @@ export async function assertRunMayProceed(em: EntityManager, context: { runId: s
     options.gates?.record(decision, { boundary: 'run_step', tenantId: context.tenantId, runId: context.runId });
     if (!decision.allowed) throw ApplicationFailure.create({ type: check.failure, message: `halted: ${decision.reason}`, nonRetryable: true });
   }
+  return active;
 }

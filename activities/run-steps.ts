@@ -79,24 +79,29 @@ export function createRunStepActivities(deps: RunStepDependencies) {
    * rolling back in the wrong order would restore each other's values.
    */
   async function captureUndo(em: EntityManager, call: StepCall<'records.write' | 'records.delete'>): Promise<{ alreadyApplied: boolean; existed: boolean }> {
-    const earlier = await em.execute(`select 1 from run_step_undo where run_id = ? and step_index = ?`, [call.runId, call.stepIndex]);
-    if (earlier.length > 0) return { alreadyApplied: true, existed: true };
-    // Serialises two runs claiming the same key at the same moment; released at commit.
-    await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`run-record:${call.tenantId}:${call.step.key}`]);
-    const holders = await em.execute<Array<{ run_id: string }>>(
-      `select u.run_id from run_step_undo u left join run r on r.id = u.run_id
-         where u.tenant_id = ? and u.record_key = ? and u.run_id <> ? and u.restored_at is null and (r.id is null or r.outcome is null)
-         limit 1`,
-      [call.tenantId, call.step.key, call.runId],
+    // Serialises two runs claiming the same key at the same moment; released at commit. A retry finds its undo row.
+    const [claim] = await em.execute<Array<{ earlier: boolean }>>(
+      `select pg_advisory_xact_lock(hashtext(?)) is null as locked, exists (select 1 from run_step_undo where run_id = ? and step_index = ?) as earlier`,
+      [`run-record:${call.tenantId}:${call.step.key}`, call.runId, call.stepIndex],
     );
-    if (holders.length > 0) {
-      throw ApplicationFailure.create({ type: StepError.RecordBusy, message: `record ${call.step.key} is held by run ${holders[0]!.run_id} until it finishes` });
+    if (claim!.earlier) return { alreadyApplied: true, existed: true };
+    // The holder, if any, and what the key holds now (row-locked), in one round trip.
+    const [found] = await em.execute<Array<{ holder: string | null; existed: boolean; value: unknown }>>(
+      `with previous as (select value from ${tenantTable(call.tenantId, 'record')} where key = ? for update)
+       select (select u.run_id from run_step_undo u left join run r on r.id = u.run_id
+                 where u.tenant_id = ? and u.record_key = ? and u.run_id <> ? and u.restored_at is null and (r.id is null or r.outcome is null)
+                 limit 1) as holder,
+              exists (select 1 from previous) as existed,
+              (select value from previous) as value`,
+      [call.step.key, call.tenantId, call.step.key, call.runId],
+    );
+    if (found!.holder !== null) {
+      throw ApplicationFailure.create({ type: StepError.RecordBusy, message: `record ${call.step.key} is held by run ${found!.holder} until it finishes` });
     }
-    const previous = await em.execute<Array<{ value: unknown }>>(`select value from ${tenantTable(call.tenantId, 'record')} where key = ? for update`, [call.step.key]);
-    const existed = previous.length > 0;
+    const existed = found!.existed;
     await em.execute(
       `insert into run_step_undo (run_id, step_index, tenant_id, record_key, existed, previous_value, created_at) values (?, ?, ?, ?, ?, ?::jsonb, now())`,
-      [call.runId, call.stepIndex, call.tenantId, call.step.key, existed, existed ? JSON.stringify(previous[0]!.value) : null],
+      [call.runId, call.stepIndex, call.tenantId, call.step.key, existed, existed ? JSON.stringify(found!.value) : null],
     );
     return { alreadyApplied: false, existed };
   }

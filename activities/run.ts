@@ -65,11 +65,19 @@ export function createRunActivities(deps: RunDependencies) {
 
   /** Forward-only: moves the row to `to` only from a phase with an edge to it; says which phase it left, if it moved. */
   async function movePhase(em: EntityManager, runId: string, to: RunPhase): Promise<RunPhase | undefined> {
-    const rows = await em.execute<Array<{ phase: RunPhase }>>(`select phase from run where id = ? for update`, [runId]);
-    const from = rows[0]?.phase;
-    if (from === undefined || !phasesLeadingTo(to).includes(from)) return undefined;
-    await em.execute(`update run set phase = ?, updated_at = now() where id = ?`, [to, runId]);
-    return from;
+    // One statement: the row is locked by the update, and the phase it left read from the locked row.
+    const rows = await em.execute<Array<{ phase: RunPhase }>>(
+      `update run set phase = ?, updated_at = now() from (select id, phase from run where id = ? for update) as before
+         where run.id = before.id and before.phase in (?) returning before.phase`,
+      [to, runId, phasesLeadingTo(to)],
+    );
+    return rows[0]?.phase;
+  }
+
+  /** The row's phase moved forward and its audit event, unless the row is there already (or not yet). */
+  async function tracePhase(em: EntityManager, run: RunContext, phase: RunPhase): Promise<void> {
+    const from = await movePhase(em, run.runId, phase);
+    if (from !== undefined) await recordRunAudit(em, run, 'run.phase_changed', `phase:${phase}`, { from, to: phase });
   }
 
   /**
@@ -104,14 +112,18 @@ export function createRunActivities(deps: RunDependencies) {
   return {
     /** CREATED, for a run the API did not admit (started by hand, or before admission wrote it): see openRunRecords. */
     async openRun(input: RunInput & { workflowId: string }): Promise<void> {
+      // The API writes the row with the rest of the opening in one transaction: a row means all of it is there.
+      const opened = await deps.orm.em.fork().execute(`select 1 from run where id = ?`, [input.runId]);
+      if (opened.length > 0) return;
       await transaction((em) => openRunRecords(em, input, { now: now(), staleGraceMs: deps.staleGraceMs }));
     },
 
     /**
      * AUTHORIZED: the execution-boundary gates in order (lifecycle on tenant.status, step count, then any
-     * executionGates), stopping at the first refusal. Also fixes the policy fingerprint the run must keep.
+     * executionGates), stopping at the first refusal. Also fixes the policy fingerprint the run must keep. With `enter`,
+     * an authorised run also moves on to that phase (EXECUTING) in the same transaction, its trace folded in.
      */
-    async authorizeRun(input: RunContext & { stepCount: number }): Promise<AuthorizationResult> {
+    async authorizeRun(input: RunContext & { stepCount: number; enter?: 'EXECUTING' }): Promise<AuthorizationResult> {
       const { result, decisions } = await transaction(async (em) => {
         const { policy, fingerprint } = await readActivePolicy(em, input.tenantId);
         const gates: Array<() => Promise<GateDecision>> = [
@@ -128,6 +140,7 @@ export function createRunActivities(deps: RunDependencies) {
         if (final.allowed) {
           const from = await movePhase(em, input.runId, 'AUTHORIZED');
           await recordRunAudit(em, input, 'run.authorized', 'authorized', { from, to: 'AUTHORIZED', details: { policyFingerprint: fingerprint } });
+          if (input.enter) await tracePhase(em, input, input.enter);
         } else {
           await recordRunAudit(em, input, 'run.refused', 'refused', { reason: final.reason, details: { gate: final.gate, outcome: final.outcome } });
         }
@@ -140,10 +153,7 @@ export function createRunActivities(deps: RunDependencies) {
 
     /** A phase trace: the row's phase and an audit event. The workflow treats a failure here as DEGRADED, not fatal. */
     async recordRunPhase(input: RunContext & { phase: RunPhase }): Promise<void> {
-      await transaction(async (em) => {
-        const from = await movePhase(em, input.runId, input.phase);
-        if (from !== undefined) await recordRunAudit(em, input, 'run.phase_changed', `phase:${input.phase}`, { from, to: input.phase });
-      });
+      await transaction((em) => tracePhase(em, input, input.phase));
     },
 
     async markRunDegraded(input: RunContext & { reason: string }): Promise<void> {
@@ -187,8 +197,7 @@ export function createRunActivities(deps: RunDependencies) {
      */
     async evaluateRunGovernance(input: RunContext & { policyFingerprint: string; executedKinds: StepKind[] }): Promise<GovernanceResult> {
       return transaction(async (em) => {
-        await assertRunMayProceed(em, input, guard);
-        const { policy } = await readActivePolicy(em, input.tenantId);
+        const { policy } = await assertRunMayProceed(em, input, guard);
         const from = await movePhase(em, input.runId, 'GOVERNANCE_CHECK');
         if (from !== undefined) await recordRunAudit(em, input, 'run.phase_changed', 'phase:GOVERNANCE_CHECK', { from, to: 'GOVERNANCE_CHECK' });
         const debited = await em.execute<Array<{ total: string }>>(
@@ -243,10 +252,12 @@ export function createRunActivities(deps: RunDependencies) {
 
     /**
      * COMPLETED: the row, the force-complete override if any (audited, with what it skipped), the forward-only
-     * onboarding step, and the finalize_run ack, in one transaction.
+     * onboarding step, and the finalize_run ack, in one transaction; with `traceFinalizing`, the FINALIZING phase trace
+     * first, folded in.
      */
-    async finalizeRun(input: RunClosing & { override: RunOverride | null }): Promise<void> {
+    async finalizeRun(input: RunClosing & { override: RunOverride | null; traceFinalizing?: boolean }): Promise<void> {
       await transaction(async (em) => {
+        if (input.traceFinalizing) await tracePhase(em, input, 'FINALIZING');
         await closeRun(em, input, 'COMPLETED', null, input.override);
         if (input.override) {
           await waiveUnmetExpectations(em, input.runId, `force-completed by ${input.override.actor}: ${input.override.reason}`);

@@ -96,11 +96,18 @@ export function summarise(name: string, result: { latencies: number[]; wallMs: n
 
 type Summary = ReturnType<typeof summarise>;
 
-/** Prints every round and the median ratios of subject to baseline, each ratio taken within one round. */
-export function compareRounds(title: string, rounds: Array<{ subject: Summary; baseline: Summary }>): void {
+/**
+ * Prints every round and the median ratios of subject to baseline, each ratio taken within one round; with a second
+ * baseline in the rounds (`also`), its ratios too.
+ */
+export function compareRounds(title: string, rounds: Array<{ subject: Summary; baseline: Summary; also?: Summary }>): void {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   console.log(`\n${title}, ${rounds.length} round(s), ${cpus().length} cores`);
-  console.table(rounds.flatMap((round, index) => [{ round: index, ...round.subject }, { round: index, ...round.baseline }]));
-  const ratio = (pick: (summary: Summary) => number) => median(rounds.map((round) => pick(round.subject) / pick(round.baseline))).toFixed(2);
-  console.log(`median ratios subject/baseline: throughput ${ratio((s) => s.throughputPerSecond)}, p50 ${ratio((s) => s.p50Ms)}, p99 ${ratio((s) => s.p99Ms)}`);
+  console.table(rounds.flatMap((round, index) => [round.subject, round.baseline, ...(round.also ? [round.also] : [])].map((summary) => ({ round: index, ...summary }))));
+  const ratios = (against: (round: (typeof rounds)[number]) => Summary) => {
+    const ratio = (pick: (summary: Summary) => number) => median(rounds.map((round) => pick(round.subject) / pick(against(round)))).toFixed(2);
+    return `throughput ${ratio((s) => s.throughputPerSecond)}, p50 ${ratio((s) => s.p50Ms)}, p99 ${ratio((s) => s.p99Ms)}`;
+  };
+  console.log(`median ratios subject/baseline: ${ratios((round) => round.baseline)}`);
+  if (rounds.every((round) => round.also)) console.log(`median ratios subject/${rounds[0]!.also!.name}: ${ratios((round) => round.also!)}`);
 }

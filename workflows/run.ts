@@ -7,12 +7,15 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   proxySinks,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { RunActivities } from '../activities/run';
 import type { RunStepActivities } from '../activities/run-steps';
 import {
@@ -70,6 +73,31 @@ const settle = proxyActivities<KernelActivities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+// The lean path's bookkeeping (open, authorize, phase traces, governance, finalize) as local activities, with the same
+// retry policies: each is one short transaction, so running it inside the workflow task saves a server round trip
+// (docs/performance.md). Retries past the first wait on workflow timers, so a failing write ends the workflow task and
+// the run stays queryable. Effect steps, approvals and the rollback stay ordinary activities: visible step by step.
+const LOCAL_RETRY_THRESHOLD = '100 milliseconds';
+const localForward = proxyLocalActivities<KernelActivities>({
+  startToCloseTimeout: '30 seconds',
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 8 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+const localTrace = proxyLocalActivities<KernelActivities>({
+  startToCloseTimeout: '10 seconds',
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 5 },
+});
+const localSettle = proxyLocalActivities<KernelActivities>({
+  startToCloseTimeout: '30 seconds',
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Runs started before the lean path replay on ordinary activities and an upsert per phase. */
+const LEAN_BOOKKEEPING = 'lean-run-bookkeeping';
+
 const COMPENSATIONS: Record<EffectStepKind, 'restoreRecord' | 'reverseCreditEntry'> = {
   'records.write': 'restoreRecord',
   'records.delete': 'restoreRecord',
@@ -114,8 +142,16 @@ class RunKernel {
   private skippedGovernance = false;
   private readonly context: RunContext;
   private readonly startedAt = Date.now();
+  /** The bookkeeping activities: local ones on the lean path. */
+  private readonly books: { forward: typeof forward; trace: typeof trace; settle: typeof settle };
+  /** Lean path: search attributes set since the last upsert, written together when the run next waits or ends. */
+  private unpublished: SearchAttributeUpdatePair[] = [];
 
-  constructor(private readonly input: RunInput) {
+  constructor(
+    private readonly input: RunInput,
+    private readonly lean: boolean,
+  ) {
+    this.books = lean ? { forward: localForward, trace: localTrace, settle: localSettle } : { forward, trace, settle };
     this.context = { runId: input.runId, tenantId: input.tenantId };
     this.status = {
       runId: input.runId,
@@ -168,20 +204,23 @@ class RunKernel {
   /** CREATED → AUTHORIZED → EXECUTING → GOVERNANCE_CHECK. Anything it throws rolls the run back. */
   async execute(): Promise<void> {
     const { plan } = this.input;
-    await this.traced('open run', () => trace.openRun({ ...this.input, workflowId: workflowInfo().workflowId }));
+    await this.traced('open run', () => this.books.trace.openRun({ ...this.input, workflowId: workflowInfo().workflowId }));
 
-    const authorization = await forward.authorizeRun({ ...this.context, stepCount: plan.steps.length });
+    // The lean path folds the EXECUTING trace into the authorising transaction.
+    const enter = this.lean ? { enter: 'EXECUTING' as const } : {};
+    const authorization = await this.books.forward.authorizeRun({ ...this.context, stepCount: plan.steps.length, ...enter });
     if (!authorization.allowed) {
       throw halt({ type: RunFailure.GateRefused, message: `refused by the ${authorization.gate} gate: ${authorization.reason}`, gate: authorization.gate });
     }
     await this.enterPhase('AUTHORIZED', 'by-its-activity');
-    await this.enterPhase('EXECUTING', 'trace');
+    await this.enterPhase('EXECUTING', this.lean ? 'by-its-activity' : 'trace');
 
     for (const [index, step] of plan.steps.entries()) {
       this.stopIfTerminated();
       if (this.forceCompleteRequested) break;
       this.currentStep = index;
       this.mark(index, 'running');
+      this.publishAttributes();
       const stepContext: RunStepContext = { ...this.context, stepIndex: index, policyFingerprint: authorization.policyFingerprint };
       const finished = await this.runStep(step, stepContext);
       this.mark(index, finished ? 'completed' : 'skipped');
@@ -204,6 +243,7 @@ class RunKernel {
     this.status.rollingBack = true;
     this.status.pendingApproval = null;
     log.info('run rolling back', { runId: this.input.runId, cause: cause.type });
+    this.publishAttributes();
     await CancellationScope.nonCancellable(async () => {
       await settle.beginRollback({ ...this.context, cause, compensatedSteps: this.undo.map((entry) => entry.index) });
       for (const entry of this.undo) {
@@ -216,6 +256,7 @@ class RunKernel {
     this.status.rollingBack = false;
     this.status.outcome = 'failed';
     await this.enterPhase('FAILED', 'by-its-activity');
+    this.publishAttributes();
     metrics.runFinished('failed', (Date.now() - this.startedAt) / 1000);
     throw halt(cause);
   }
@@ -234,11 +275,13 @@ class RunKernel {
         : null;
     for (const index of this.status.override?.skippedSteps ?? []) this.mark(index, 'skipped');
     await CancellationScope.nonCancellable(async () => {
-      await this.enterPhase('FINALIZING', 'trace');
-      await settle.finalizeRun({ ...this.closing(), override: this.status.override });
+      // The lean path folds the FINALIZING trace into finalizeRun's transaction.
+      await this.enterPhase('FINALIZING', this.lean ? 'by-its-activity' : 'trace');
+      await this.books.settle.finalizeRun({ ...this.closing(), override: this.status.override, ...(this.lean ? { traceFinalizing: true } : {}) });
     });
     this.status.outcome = 'completed';
     await this.enterPhase('COMPLETED', 'by-its-activity');
+    this.publishAttributes();
     metrics.runFinished('completed', (Date.now() - this.startedAt) / 1000);
     const { runId } = this.input;
     return { runId, phase: 'COMPLETED', outcome: 'completed', steps: this.status.steps, degraded: this.status.degraded, override: this.status.override };
@@ -247,7 +290,7 @@ class RunKernel {
   private async checkGovernance(policyFingerprint: string): Promise<void> {
     await this.enterPhase('GOVERNANCE_CHECK', 'by-its-activity');
     const executedKinds = this.status.steps.filter((step) => step.state === 'completed').map((step) => step.kind);
-    const verdict = await forward.evaluateRunGovernance({ ...this.context, policyFingerprint, executedKinds });
+    const verdict = await this.books.forward.evaluateRunGovernance({ ...this.context, policyFingerprint, executedKinds });
     if (verdict.outcome === 'reject') {
       throw halt({ type: RunFailure.GovernanceRejected, message: `governance rejected the run: ${verdict.violations.join('; ')}`, violations: verdict.violations });
     }
@@ -285,6 +328,7 @@ class RunKernel {
   private async awaitApproval(key: string, reason: string, timeoutMs: number): Promise<ApprovalOutcome> {
     this.approvalAnswer = undefined;
     this.status.pendingApproval = { key, reason, deadline: new Date(Date.now() + timeoutMs).toISOString() };
+    this.publishAttributes();
     const answered = await condition(() => this.approvalAnswer !== undefined || this.override !== undefined, timeoutMs);
     this.status.pendingApproval = null;
     if (this.approvalAnswer !== undefined) return this.approvalAnswer;
@@ -319,10 +363,30 @@ class RunKernel {
 
   private async enterPhase(phase: RunPhase, persist: 'trace' | 'by-its-activity'): Promise<void> {
     this.status.phase = phase;
-    upsertSearchAttributes([{ key: RUN_PHASE, value: phase }]);
+    this.setAttributes([{ key: RUN_PHASE, value: phase }]);
     log.info('run phase', { runId: this.input.runId, phase });
     events.emit({ type: 'run.phase_changed', tenantId: this.input.tenantId, runId: this.input.runId, data: { phase } });
-    if (persist === 'trace') await this.traced(`phase ${phase}`, () => trace.recordRunPhase({ ...this.context, phase }));
+    if (persist === 'trace') await this.traced(`phase ${phase}`, () => this.books.trace.recordRunPhase({ ...this.context, phase }));
+  }
+
+  /**
+   * Search attributes for the Web UI. Each upsert is a visibility write (costly on the dev server's SQLite), so the
+   * lean path keeps them until the run next waits on the server (a step, an approval) or ends, and writes them in one
+   * upsert: phases a run passes inside one workflow task (AUTHORIZED, FINALIZING) were never observable anyway.
+   */
+  setAttributes(pairs: SearchAttributeUpdatePair[]): void {
+    if (!this.lean) {
+      upsertSearchAttributes(pairs);
+      return;
+    }
+    const keys = new Set(pairs.map((pair) => pair.key.name));
+    this.unpublished = [...this.unpublished.filter((pair) => !keys.has(pair.key.name)), ...pairs];
+  }
+
+  private publishAttributes(): void {
+    if (this.unpublished.length === 0) return;
+    upsertSearchAttributes(this.unpublished);
+    this.unpublished = [];
   }
 
   /** An audit or trace write that failed after its retries marks the run DEGRADED, visibly, and the run goes on. */
@@ -333,7 +397,8 @@ class RunKernel {
       if (isCancellation(error)) throw error;
       if (this.status.degraded) return;
       this.status.degraded = true;
-      upsertSearchAttributes([{ key: RUN_DEGRADED, value: true }]);
+      this.setAttributes([{ key: RUN_DEGRADED, value: true }]);
+      this.publishAttributes();
       log.warn('run degraded', { runId: this.input.runId, what, error: failureMessage(error) });
       try {
         await trace.markRunDegraded({ ...this.context, reason: `${what}: ${failureMessage(error)}` });
@@ -361,7 +426,7 @@ class RunKernel {
  * to FAILED. Every step re-checks the tenant and its policy; nothing but an operator's force-complete skips governance.
  */
 export async function runWorkflow(input: RunInput): Promise<RunResult> {
-  const run = new RunKernel(input);
+  const run = new RunKernel(input, patched(LEAN_BOOKKEEPING));
   setHandler(runStatusQuery, () => run.status);
   setHandler(approveRunUpdate, (decision) => run.answerApproval('approved', decision), { validator: (decision) => run.validateApproval(decision) });
   setHandler(rejectRunUpdate, (decision) => run.answerApproval('rejected', decision), { validator: (decision) => run.validateApproval(decision) });
@@ -371,7 +436,7 @@ export async function runWorkflow(input: RunInput): Promise<RunResult> {
   for (const update of [forceCompleteRunUpdate, legacyForceCompleteRunUpdate]) {
     setHandler(update, (request) => run.requestOverride('force_complete', request), { validator: (request) => run.validateOverride(request) });
   }
-  upsertSearchAttributes([
+  run.setAttributes([
     { key: TENANT_ID, value: input.tenantId },
     { key: RUN_PHASE, value: 'CREATED' },
     { key: RUN_DEGRADED, value: false },

@@ -18,9 +18,10 @@ async function until(handle: RunHandle, condition: (status: RunStatus) => boolea
 
 /**
  * The generation of run code these scenarios record. Histories of older generations stay on disk under their own
- * prefix (`run-`: before the run and tenant updates got distinct names); bump it with the next change to the run.
+ * prefix (`run-`: before the run and tenant updates got distinct names; `run-distinct-updates-`: before the lean
+ * bookkeeping path, patch `lean-run-bookkeeping`); bump it with the next change to the run.
  */
-const GENERATION = 'run-distinct-updates-';
+const GENERATION = 'run-lean-bookkeeping-';
 
 /** Runs: completed, rolled back, retried, approved, terminated, force-completed, refused by governance. */
 export const recordRunHistories: HistoryFamily = async (rig, recorder) => {

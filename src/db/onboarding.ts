@@ -11,6 +11,11 @@ export async function advanceOnboarding(
   em: EntityManager,
   input: { tenantId: string; milestone: OnboardingMilestone; actor: string; correlationId?: string },
 ): Promise<OnboardingState | undefined> {
+  // Forward-only, so a state already past this milestone stays past it: most calls (every completed run after the
+  // first) end here without the row lock, which would queue behind every running step's share lock on the tenant.
+  const seen = await em.execute<Array<{ onboarding_state: OnboardingState | null }>>('select onboarding_state from tenant where id = ?', [input.tenantId], 'all');
+  const seenState = seen[0]?.onboarding_state;
+  if (seenState && nextOnboardingState(seenState, input.milestone) === undefined) return undefined;
   const rows = await em.execute<Array<{ onboarding_state: OnboardingState | null }>>(
     'select onboarding_state from tenant where id = ? for update',
     [input.tenantId],

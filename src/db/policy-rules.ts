@@ -52,8 +52,11 @@ export async function readActivePolicy(em: EntityManager, tenantId: string): Pro
     `select rule, params from policy_rule where tenant_id = ? and active order by rule for share`,
     [tenantId],
   );
-  return { policy: runPolicyFromRules(rows), fingerprint: policyFingerprint(rows) };
+  return activePolicyOf(rows);
 }
+
+/** The policy and fingerprint of a tenant's active rules, ordered by name as readActivePolicy reads them. */
+export const activePolicyOf = (rows: Array<{ rule: string; params: unknown }>): ActivePolicy => ({ policy: runPolicyFromRules(rows), fingerprint: policyFingerprint(rows) });
 
 /** Every rule the tenant ever set, switched-off ones included (they keep their parameters and version). */
 export async function listPolicyRules(em: EntityManager, tenantId: string): Promise<StoredPolicyRule[]> {

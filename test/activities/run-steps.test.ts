@@ -45,6 +45,23 @@ describe('run step activities', () => {
     expect((await runAuditActions(orm, context.runId)).filter((action) => action === 'run.step_applied')).toHaveLength(4);
   });
 
+  it('a key changed by a run still in flight is held: another run gets a retryable RecordBusy until the first finishes', async () => {
+    const tenant = await createActiveTenant(orm);
+    await seedRecord(orm, tenant.tenantId, 'shared', { owner: 'nobody' });
+    const first = await authorised(tenant.tenantId);
+    const second = await authorised(tenant.tenantId);
+    const write = (context: RunStepContext, owner: string) => steps.writeRecord({ ...context, step: { kind: 'records.write', key: 'shared', value: { owner } } });
+    await expect(write(first, 'first')).resolves.toEqual({ applied: true });
+    await expect(write(second, 'second')).rejects.toMatchObject({ type: 'RecordBusy', nonRetryable: false });
+    expect((await tenantData(orm, tenant.tenantId)).records).toEqual({ shared: { owner: 'first' } });
+    await run.openRun({ runId: first.runId, tenantId: tenant.tenantId, plan: { steps: [{ kind: 'records.write', key: 'shared', value: {} }] }, submittedBy: 'user:test', workflowId: 'run:first' });
+    await orm.em.fork().execute(`update run set outcome = 'completed' where id = ?`, [first.runId]);
+    await expect(write(second, 'second')).resolves.toEqual({ applied: true });
+    // The undo row of the second run holds what the first left, so its rollback restores exactly that.
+    await expect(steps.restoreRecord({ ...second, kind: 'records.write' })).resolves.toEqual({ undone: true });
+    expect((await tenantData(orm, tenant.tenantId)).records).toEqual({ shared: { owner: 'first' } });
+  });
+
   it('compensations are safe for steps that never ran, and change nothing', async () => {
     const tenant = await createActiveTenant(orm);
     await seedRecord(orm, tenant.tenantId, 'k', 'untouched');
@@ -110,6 +127,12 @@ describe('run step activities', () => {
     await setPolicyRule(orm.em.fork(), tenant.tenantId, 'max_steps', { limit: 5 });
     await expect(steps.writeRecord({ ...context, step: { kind: 'records.write', key: 'k', value: 1 } })).rejects.toMatchObject({ type: 'PolicyChanged', nonRetryable: true });
     expect((await tenantData(orm, tenant.tenantId)).records).toEqual({});
+    // Authorised under those rules, the guard finds the same fingerprint and lets the step through.
+    const underRules = await authorised(tenant.tenantId);
+    await setPolicyRule(orm.em.fork(), tenant.tenantId, 'max_debit_total', { limit: 50 });
+    const underBoth = await authorised(tenant.tenantId);
+    await expect(steps.writeRecord({ ...underBoth, step: { kind: 'records.write', key: 'k', value: 1 } })).resolves.toEqual({ applied: true });
+    await expect(steps.debitCredits({ ...underRules, step: { kind: 'credits.debit', amount: 1 } })).rejects.toMatchObject({ type: 'PolicyChanged' });
   });
 
   it("a tenant's run leaves another tenant's data alone", async () => {

@@ -21,11 +21,31 @@ describe('replay of recorded run histories', () => {
       'run-distinct-updates-transient-retry',
       'run-force-completed',
       'run-governance-rejected',
+      'run-lean-bookkeeping-approval-granted',
+      'run-lean-bookkeeping-completed',
+      'run-lean-bookkeeping-force-completed',
+      'run-lean-bookkeeping-governance-rejected',
+      'run-lean-bookkeeping-rolled-back',
+      'run-lean-bookkeeping-terminated',
+      'run-lean-bookkeeping-transient-retry',
       'run-rolled-back',
       'run-terminated',
       'run-transient-retry',
     ]);
     expect(outcomes).toEqual(names.map((name) => [name, undefined]));
+  });
+
+  it('records the lean path: bookkeeping as local activities, RunPhase written when the run waits or ends', async () => {
+    const [completed] = (await loadHistories('run-lean-bookkeeping-completed')).map(({ history }) => history.events ?? []);
+    const scheduled = completed!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    // Only the effect steps and the wait step's guard and record go through the server; a wait step has no effect.
+    expect(scheduled).toEqual(['writeRecord', 'debitCredits', 'checkRunGuard', 'completeWaitStep', 'refundCredits', 'deleteRecord']);
+    const upserts = completed!.flatMap((event) => {
+      const fields = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+      return fields ? [Object.keys(fields).sort().join(',')] : [];
+    });
+    // The SDK's own TemporalChangeVersion for the patch, then one upsert before the first step, one at the end.
+    expect(upserts).toEqual(['TemporalChangeVersion', 'RunDegraded,RunPhase,TenantId', 'RunPhase']);
   });
 
   it('covers the old and the new names of the override updates', async () => {

@@ -75,12 +75,12 @@ const startRun = (taskQueue: string, input: RunInput) => environment.client.work
 
 describe('run kernel branches, in memory', () => {
   it('goes on DEGRADED when its trace writes fail, and still completes', async () => {
-    const { calls, activities } = inMemoryActivities({
-      recordRunPhase: async () => {
-        throw ApplicationFailure.create({ type: 'TraceDown', message: 'trace store down', nonRetryable: true });
-      },
-    });
-    const result = await withWorker(activities, async (taskQueue) => (await startRun(taskQueue, runInput([{ kind: 'records.write', key: 'a', value: 1 }]))).result());
+    const traceDown = async () => {
+      throw ApplicationFailure.create({ type: 'TraceDown', message: 'trace store down', nonRetryable: true });
+    };
+    const { calls, activities } = inMemoryActivities({ openRun: traceDown, recordRunPhase: traceDown, completeWaitStep: traceDown });
+    const plan: RunStep[] = [{ kind: 'records.write', key: 'a', value: 1 }, { kind: 'wait', duration: '1s' }];
+    const result = await withWorker(activities, async (taskQueue) => (await startRun(taskQueue, runInput(plan))).result());
     expect(result).toMatchObject({ phase: 'COMPLETED', degraded: true });
     // Marked once, however many trace writes failed after.
     expect(calls.filter((name) => name === 'markRunDegraded')).toHaveLength(1);

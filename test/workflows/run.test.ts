@@ -1,4 +1,4 @@
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { approveRunUpdate, forceCompleteRunUpdate, runStatusQuery, terminateRunUpdate } from '../../src/contracts/run';
 import { setPolicyRule } from '../../src/db/policy-rules';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -190,9 +190,13 @@ describe('runWorkflow on the dev server', () => {
     const handle = await startRun(temporal.client, taskQueue, input);
     await waitFor(async () => (await handle.query(runStatusQuery)).steps[1]!.state === 'running');
     await handle.executeUpdate(forceCompleteRunUpdate, { args: [{ actor: 'operator', reason: 'customer asked' }] });
-    await expect(
-      handle.executeUpdate(terminateRunUpdate, { args: [{ actor: 'operator', reason: 'changed my mind' }] }),
-    ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    // A terminate after it is refused by the validator while the run finalises, or meets a run already finished (the
+    // lean path finalises in the same workflow task): either way it changes nothing, as the result below shows.
+    const late = await handle.executeUpdate(terminateRunUpdate, { args: [{ actor: 'operator', reason: 'changed my mind' }] }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(late instanceof WorkflowUpdateFailedError || late instanceof WorkflowNotFoundError).toBe(true);
     const result = await handle.result();
     expect(result).toMatchObject({ phase: 'COMPLETED', override: { actor: 'operator', reason: 'customer asked', skippedSteps: [1, 2], skippedGovernance: true } });
     expect(result.steps.map((step) => step.state)).toEqual(['completed', 'skipped', 'skipped']);
