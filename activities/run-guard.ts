@@ -6,7 +6,7 @@ import { allow, block, type GateDecision } from '../src/domain/gate-decision';
 import type { GateRecorder } from '../src/gates/gate-recorder';
 import { runExecutionSwitchDecision, type KillSwitches } from '../src/gates/kill-switch-gate';
 import { lifecycleGate } from '../src/domain/run-policy';
-import type { TenantStatus } from '../src/domain/tenant-status';
+import { tenantSchemaName, type TenantStatus } from '../src/domain/tenant-status';
 
 /** tenant.status, share-locked: a suspension waits for a step in flight and is seen by the next one. */
 export async function readTenantStatus(em: EntityManager, tenantId: string): Promise<TenantStatus | undefined> {
@@ -21,19 +21,27 @@ export interface RunGuardOptions {
   gates?: GateRecorder;
 }
 
+/** What a step may rely on once the guard let it through. */
+export interface GuardedState extends ActivePolicy {
+  /** Whether the tenant's own schema (records, ledger) exists: offboarding drops it. */
+  tenantTablesPresent: boolean;
+}
+
 /**
  * What the guard reads, in one round trip: tenant.status and the active policy rules, both share-locked as
- * readTenantStatus and readActivePolicy lock them (a suspension or a rule change waits for the step in flight).
+ * readTenantStatus and readActivePolicy lock them (a suspension or a rule change waits for the step in flight), and
+ * whether the tenant's schema exists.
  */
-async function readGuardedState(em: EntityManager, tenantId: string): Promise<{ status: TenantStatus | undefined; active: ActivePolicy }> {
-  const rows = await em.execute<Array<{ status: TenantStatus | null; rules: Array<{ rule: string; params: unknown }> }>>(
+async function readGuardedState(em: EntityManager, tenantId: string): Promise<{ status: TenantStatus | undefined; active: ActivePolicy; tenantTablesPresent: boolean }> {
+  const rows = await em.execute<Array<{ status: TenantStatus | null; rules: Array<{ rule: string; params: unknown }>; tables_present: boolean }>>(
     `with locked_tenant as (select status from tenant where id = ? for share),
           active_rules as (select rule, params from policy_rule where tenant_id = ? and active order by rule for share)
      select (select status from locked_tenant) as status,
-            coalesce((select json_agg(json_build_object('rule', rule, 'params', params) order by rule) from active_rules), '[]'::json) as rules`,
-    [tenantId, tenantId],
+            coalesce((select json_agg(json_build_object('rule', rule, 'params', params) order by rule) from active_rules), '[]'::json) as rules,
+            to_regclass(?) is not null as tables_present`,
+    [tenantId, tenantId, `${tenantSchemaName(tenantId)}.credit_ledger`],
   );
-  return { status: rows[0]?.status ?? undefined, active: activePolicyOf(rows[0]?.rules ?? []) };
+  return { status: rows[0]?.status ?? undefined, active: activePolicyOf(rows[0]?.rules ?? []), tenantTablesPresent: rows[0]?.tables_present === true };
 }
 
 const POLICY_CHANGED = "the tenant's policy rules changed since the run was authorised";
@@ -47,8 +55,8 @@ export async function assertRunMayProceed(
   em: EntityManager,
   context: { runId: string; tenantId: string; policyFingerprint: string },
   options: RunGuardOptions = {},
-): Promise<ActivePolicy> {
-  const { status, active } = await readGuardedState(em, context.tenantId);
+): Promise<GuardedState> {
+  const { status, active, tenantTablesPresent } = await readGuardedState(em, context.tenantId);
   const checks: Array<{ decide: () => Promise<GateDecision>; failure: RunFailureType }> = [
     ...(options.switches ? [{ decide: async () => runExecutionSwitchDecision(options.switches!), failure: RunFailure.TenantHalted }] : []),
     { decide: async () => lifecycleGate(status), failure: RunFailure.TenantHalted },
@@ -62,5 +70,5 @@ export async function assertRunMayProceed(
     options.gates?.record(decision, { boundary: 'run_step', tenantId: context.tenantId, runId: context.runId });
     if (!decision.allowed) throw ApplicationFailure.create({ type: check.failure, message: `halted: ${decision.reason}`, nonRetryable: true });
   }
-  return active;
+  return { ...active, tenantTablesPresent };
 }

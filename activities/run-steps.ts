@@ -47,8 +47,8 @@ export function createRunStepActivities(deps: RunStepDependencies) {
     effect: (em: EntityManager) => Promise<{ applied: boolean; details: Record<string, unknown> }>,
   ): Promise<StepReport> {
     const report = await deps.orm.em.fork().transactional(async (em) => {
-      await assertRunMayProceed(em, call, { switches: deps.killSwitches, gates: deps.gates });
-      if (!(await tenantTablesExist(em, call.tenantId))) {
+      const guarded = await assertRunMayProceed(em, call, { switches: deps.killSwitches, gates: deps.gates });
+      if (!guarded.tenantTablesPresent) {
         throw ApplicationFailure.create({ type: StepError.TenantSchemaMissing, message: "the tenant's schema does not exist", nonRetryable: true });
       }
       const outcome = await effect(em);

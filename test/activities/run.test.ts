@@ -126,5 +126,9 @@ describe('run bookkeeping activities', () => {
     await orm.em.fork().transactional((em) => dropTenantTables(em, tenant.tenantId));
     await expect(steps.restoreRecord({ runId: input.runId, tenantId: tenant.tenantId, stepIndex: 0, kind: 'records.write' })).resolves.toEqual({ undone: false });
     expect(await runAcks(orm, input.runId)).toEqual(['compensate:0', 'step:0']);
+    // A step after the drop is refused for good, and acknowledges nothing.
+    const late = { runId: input.runId, tenantId: tenant.tenantId, stepIndex: 1, policyFingerprint };
+    await expect(steps.debitCredits({ ...late, step: { kind: 'credits.debit', amount: 1 } })).rejects.toMatchObject({ type: 'TenantSchemaMissing', nonRetryable: true });
+    expect(await runAcks(orm, input.runId)).toEqual(['compensate:0', 'step:0']);
   });
 });
