@@ -159,16 +159,19 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
         for (const table of ['run_audit_finding', 'run_ack', 'run_expectation']) {
           await em.execute(`delete from ${table} where run_id in (select id from run where tenant_id = ?)`, [input.tenantId], 'run');
         }
-        for (const table of ['run_incident', 'run_step_undo', 'run', 'policy_rule', 'api_key', 'refresh_token', 'billing_account']) {
+        for (const table of ['run_incident', 'run_step_undo', 'run', 'policy_rule', 'api_key', 'refresh_token', 'billing_account', 'invitation', 'link_token', 'mail_delivery']) {
           await em.execute(`delete from ${table} where tenant_id = ?`, [input.tenantId], 'run');
         }
         await em.execute('delete from tenant_membership where tenant_id = ?', [input.tenantId], 'run');
-        // People who belonged only to this tenant and were created by its signup go too; anyone else keeps the account.
+        // People who belonged only to this tenant and were created by its signup (or by accepting its invitation) go too;
+        // anyone else keeps the account.
         await em.execute(
           `delete from app_user u where u.created_by_tenant_id = ? and not exists (select 1 from tenant_membership m where m.user_id = u.id)`,
           [input.tenantId],
           'run',
         );
+        // A reset link of a person deleted above points at nobody.
+        await em.execute(`delete from link_token l where l.purpose = 'password_reset' and not exists (select 1 from app_user u where u.id = l.subject_id)`, [], 'run');
         await audit(em, input, 'offboarding.purged', { schema: tenantSchemaName(input.tenantId) });
       });
     },

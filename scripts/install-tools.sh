@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the toolchain the project needs into the git-ignored .tools/, only what is missing. Safe to run again.
-#   install-tools.sh start    what `npm start` needs: the Temporal CLI (dev server + Web UI)
+#   install-tools.sh start    what `npm start` needs: the Temporal CLI (dev server + Web UI) and Mailpit (the local mail
+#                             catcher it runs when SMTP_URL is unset; the tests use it too)
 #   install-tools.sh test     also Temporal's Java time-skipping test server (Maven Central)
 #   install-tools.sh fleet    the production shape's tools (`npm run topology`, the topology and alert-rule tests): the
 #                             Temporal server and its SQL schema tool, the Temporal Web UI server, promtool
@@ -30,6 +31,7 @@ case "${1:-start}" in
     # v1.5.1 is the newest CLI tag that `go install pkg@version` accepts (later tags carry a `replace` in go.mod); it
     # embeds Temporal server 1.29.1, the version the production-shape server below is built at.
     go_tool bin v1.5.1 github.com/temporalio/cli/cmd/temporal@v1.5.1
+    go_tool mailpit v1.33.1 github.com/axllent/mailpit@v1.33.1
     ;;
   test)
     POM="$ROOT/tools/test-server/pom.xml"

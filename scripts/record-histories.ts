@@ -10,6 +10,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { startBenchStack } from '../bench/stack';
 import { ActivityFaults } from '../tools/fixtures/activity-faults';
 import { createControlPlaneWorker } from '../workers/control-plane-worker';
+import { RECORDING_MAIL, recordAccountHistories } from './histories/accounts';
 import { recordLifecycleHistories } from './histories/lifecycle';
 import { recordProvisioningHistories } from './histories/provisioning';
 import { HistoryRecorder, type RecordingRig } from './histories/recorder';
@@ -34,9 +35,10 @@ async function main() {
       metrics,
       events,
       activityInterceptors: [faults.interceptor],
+      mail: RECORDING_MAIL,
     });
     await worker.runUntil(async () => {
-      for (const family of [recordProvisioningHistories, recordLifecycleHistories, recordRunHistories, recordTimerHistories]) await family(rig, recorder);
+      for (const family of [recordProvisioningHistories, recordLifecycleHistories, recordRunHistories, recordTimerHistories, recordAccountHistories]) await family(rig, recorder);
     });
   } finally {
     await connection.close();

@@ -1,10 +1,11 @@
 /**
  * `npm start`: the whole system on one machine. Starts what is not configured from outside (Temporal dev server
- * with Web UI, embedded Postgres), migrates, runs the worker and the API in this process, and on SIGINT/SIGTERM
+ * with Web UI, embedded Postgres, Mailpit as the mail server), migrates, runs the worker and the API in this process, and on SIGINT/SIGTERM
  * stops everything in reverse order so no child outlives it and no data is lost.
  */
 import path from 'node:path';
-import { ConfigError, loadConfig, temporalAddress, usesEmbeddedPostgres, usesLocalTemporal } from '../src/config';
+import { ConfigError, loadConfig, temporalAddress, usesEmbeddedPostgres, usesLocalMail, usesLocalTemporal } from '../src/config';
+import { startMailpit } from '../src/mail/mailpit';
 import { startControlPlane, workerMetricsAddress } from '../src/control-plane';
 import { installTemporalRuntime } from '../src/observability/temporal-runtime';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
@@ -79,6 +80,20 @@ async function main() {
       databaseUrl = database.url;
     }
 
+    // Without an SMTP server the product's mail (verification, resets, invitations) goes to a local catcher.
+    let mailUiUrl: string | undefined;
+    if (usesLocalMail(config)) {
+      const mailpit = await startMailpit({
+        smtpPort: config.MAILPIT_SMTP_PORT,
+        uiPort: config.MAILPIT_UI_PORT,
+        databaseFile: path.join(config.DATA_DIR, 'mailpit', 'mailpit.db'),
+        log: (line) => logger.debug({ component: 'mailpit' }, line),
+      });
+      stops.push({ name: 'mailpit', stop: mailpit.stop });
+      mailUiUrl = mailpit.uiUrl;
+      config = { ...config, SMTP_URL: mailpit.smtpUrl };
+    }
+
     const controlPlane = await startControlPlane(config, databaseUrl!, logger);
     stops.push({ name: 'control plane', stop: controlPlane.stop });
     // The run-audit reconciler runs on a Temporal Schedule; creating it again only brings its interval up to date.
@@ -93,6 +108,7 @@ async function main() {
       `  Roles:            ${config.PROCESS_ROLES.join(', ')}`,
       uiUrl ? `  Temporal Web UI:  ${uiUrl}` : `  Temporal:         ${temporalAddress(config)} (namespace ${config.TEMPORAL_NAMESPACE})`,
       `  Postgres:         ${usesEmbeddedPostgres(config) ? `embedded on 127.0.0.1:${config.EMBEDDED_PG_PORT}, data in ${path.join(config.DATA_DIR, 'postgres')}` : 'DATABASE_URL'}`,
+      `  Mail:             ${mailUiUrl ? `Mailpit catches it: ${mailUiUrl} (SMTP ${config.SMTP_URL})` : 'SMTP_URL'}`,
       `  Signup:           ${config.HOSTED_MODE ? 'on (HOSTED_MODE=true)' : 'off (set HOSTED_MODE=true to serve POST /api/v1/signup)'}`,
       '  Stop with Ctrl-C.',
     ].filter(Boolean);

@@ -19,6 +19,7 @@ import { createBillingStateService } from './services/billing-state-service';
 import { restartBillingTrial } from './services/billing-trial-starter';
 import { createRunAdmission } from './services/run-admission';
 import { postgresRateLimitStores } from './api/rate-limit-store';
+import { unverifiedLimitsOf } from './services/accounts/settings';
 
 export interface AccessControlDependencies {
   config: Config;
@@ -75,7 +76,7 @@ export function createAccessControl(deps: AccessControlDependencies) {
     accessTokens,
     authenticator: createAuthenticator({ orm: deps.orm, accessTokens, operators: createOperatorRegistry(config.OPERATOR_TOKENS) }),
     auth: createAuthService({ orm: deps.orm, accessTokens, gates, refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS, now: deps.now }),
-    apiKeys: createApiKeyService({ orm: deps.orm, gates, now: deps.now }),
+    apiKeys: createApiKeyService({ orm: deps.orm, gates, now: deps.now, unverified: unverifiedLimitsOf(config) }),
     billing,
     billingStates: createBillingStateService({
       orm: deps.orm,
@@ -85,7 +86,7 @@ export function createAccessControl(deps: AccessControlDependencies) {
     }),
     killSwitches,
     platformCeilings,
-    runAdmission: createRunAdmission({ billing, gates, switches: killSwitches, platform: platformCeilings }),
+    runAdmission: createRunAdmission({ billing, gates, switches: killSwitches, platform: platformCeilings, unverified: unverifiedLimitsOf(config) }),
     rateLimitStores: postgresRateLimitStores(deps.orm, deps.rateLimitScope ?? config.TEMPORAL_TASK_QUEUE),
     loginLimits: {
       windowMinutes: config.LOGIN_FAILURE_WINDOW_MINUTES,

@@ -92,6 +92,30 @@ const environmentSchema = z
     /** How often the Temporal Schedule runs the run-audit reconciler. */
     RECONCILER_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
 
+    /** Outgoing mail (verification, password reset, invitations): `smtp://user:pass@host:587`. Unset, `npm start` runs Mailpit. */
+    SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+    MAIL_FROM: z.string().min(3).default('Control Plane <no-reply@control-plane.localhost>'),
+    /** The product's name in every mail. */
+    PRODUCT_NAME: z.string().min(1).max(100).default('Control Plane'),
+    /** Where links in mails point (the web app that posts their token to the API); unset, PUBLIC_BASE_URL or the API's own address. */
+    APP_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')).optional()),
+    /** The local mail catcher `npm start` runs when SMTP_URL is unset: its SMTP port and its web UI. */
+    MAILPIT_SMTP_PORT: port(1025),
+    MAILPIT_UI_PORT: port(8025),
+    /** Email verification of a signup: a reminder after this many hours, offboarding of the unverified signup after these days. */
+    VERIFICATION_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(48),
+    UNVERIFIED_SIGNUP_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+    /** What an unverified tenant may do: live API keys, and runs per day. */
+    UNVERIFIED_API_KEYS: z.coerce.number().int().min(0).max(50).default(0),
+    UNVERIFIED_RUNS_PER_DAY: z.coerce.number().int().min(0).max(100_000).default(10),
+    /** Password reset requests per client address and per account per hour; verification resends per tenant per hour. */
+    PASSWORD_RESET_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
+    PASSWORD_RESET_PER_ACCOUNT_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(3),
+    VERIFICATION_RESENDS_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(3),
+    /** Invitations: days until one expires, and hours before its reminder. */
+    INVITATION_EXPIRY_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+    INVITATION_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(72),
+
     /** Benchmarks only (npm run bench:*): how many workflows, and how many in flight at once. */
     BENCH_N: z.coerce.number().int().min(1).max(100_000).default(100),
     BENCH_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
@@ -133,4 +157,5 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
 /** Whether the start command must run its own Temporal dev server and Postgres. */
 export const usesLocalTemporal = (config: Config) => config.TEMPORAL_ADDRESS === undefined;
 export const usesEmbeddedPostgres = (config: Config) => config.DATABASE_URL === undefined;
+export const usesLocalMail = (config: Config) => config.SMTP_URL === undefined;
 export const temporalAddress = (config: Config) => config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;

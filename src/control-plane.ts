@@ -22,6 +22,9 @@ import { connectClient, connectWorker } from './temporal/connection';
 import { temporalWorkerMetrics } from './observability/temporal-runtime';
 import { startWorkerHeartbeat, type WorkerHeartbeat } from './observability/worker-heartbeat';
 import { createControlPlaneWorker } from '../workers/control-plane-worker';
+import { accountMailFromConfig } from './mail/from-config';
+import { verificationSettingsOf } from './services/accounts/settings';
+import { createAccountServices } from './services/accounts';
 
 export interface RunningControlPlane {
   orm: Orm;
@@ -52,6 +55,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let heartbeat: WorkerHeartbeat | undefined;
+  const mail = accountMailFromConfig(config);
   if (config.PROCESS_ROLES.includes('worker')) {
     workerConnection = await connectWorker(config);
     worker = await createControlPlaneWorker({
@@ -62,6 +66,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       metrics,
       events,
       killSwitches: killSwitchesFrom(config),
+      mail,
     });
     workerRun = worker.run().catch((error) => logger.fatal({ err: error }, 'worker stopped with an error'));
     // API-only processes judge readiness by this row: Temporal lists a dead worker's poller for minutes.
@@ -88,7 +93,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
     const app = buildApp({
       logger,
       metrics,
-      signups: createSignupService({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
+      signups: createSignupService({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS, verification: verificationSettingsOf(config) }),
       readiness,
       hostedMode: config.HOSTED_MODE,
       signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
@@ -100,6 +105,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       onboardingStallHours: config.ONBOARDING_STALL_HOURS,
       trustProxy: config.TRUST_PROXY_HOPS,
       publicBaseUrl: config.PUBLIC_BASE_URL,
+      accounts: createAccountServices({ client, orm, config }),
     });
     server = await listen(app, config.API_PORT, config.API_HOST);
     url = `http://${config.API_HOST}:${config.API_PORT}`;
@@ -123,6 +129,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
         await workerRun;
       }
       await events.close();
+      mail.mailer.close();
       await workerConnection?.close();
       await client.connection.close();
       await orm.close(true);

@@ -1,7 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
+import { createAccountMailActivities, type AccountMailDependencies } from '../activities/account-mail';
 import { createBillingActivities } from '../activities/billing';
+import { createEmailVerificationActivities } from '../activities/email-verification';
+import { createInvitationActivities } from '../activities/invitations';
+import { createPasswordResetActivities } from '../activities/password-reset';
 import { workerExecutionGates } from '../activities/execution-gates';
 import { createLifecycleActivities } from '../activities/lifecycle';
 import { createLifecycleSupervisorActivities } from '../activities/lifecycle-supervisor';
@@ -17,6 +22,7 @@ import { createGateRecorder, type GateLog } from '../src/gates/gate-recorder';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
 import type { EventSink } from '../src/observability/event-sink';
 import type { Metrics } from '../src/observability/metrics';
+import { unconfiguredMailer } from '../src/mail/mailer';
 import { databaseFailureInterceptor } from './database-failure-interceptor';
 
 export interface ControlPlaneWorkerDependencies {
@@ -32,6 +38,8 @@ export interface ControlPlaneWorkerDependencies {
   workflowBundle?: WorkflowBundleOption;
   /** Test workers add fault injection here (tools/fixtures/activity-faults.ts), inside the product's own interceptors. */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** How account mails go out (src/mail/from-config.ts); without it every mail is recorded undelivered. */
+  mail?: AccountMailDependencies;
 }
 
 const NO_KILL_SWITCHES: KillSwitches = { disableSignup: false, disableRunExecution: false, readOnlyMode: false, globalRateLimitPerMinute: 0 };
@@ -44,8 +52,16 @@ const activityGateLog: GateLog = {
   info: (event, message) => log.info(message, { ...event }),
 };
 
-export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'killSwitches'> & { metrics?: Metrics; events?: EventSink; client: Client }) {
+/** A worker given no mail settings records every mail undelivered (and its links work only on this process's secret). */
+const NO_MAIL: AccountMailDependencies = {
+  mailer: unconfiguredMailer,
+  branding: { productName: 'Control Plane', appBaseUrl: 'http://127.0.0.1:3000' },
+  linkSecret: randomBytes(32).toString('base64url'),
+};
+
+export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies, 'orm' | 'killSwitches' | 'mail'> & { metrics?: Metrics; events?: EventSink; client: Client }) {
   const killSwitches = deps.killSwitches ?? NO_KILL_SWITCHES;
+  const mail = deps.mail ?? NO_MAIL;
   // The worker's gate decisions go through the API's recorder: the same metric, log event and watch lists.
   const gates = deps.metrics ? createGateRecorder({ logger: activityGateLog, metrics: deps.metrics, events: deps.events }) : undefined;
   return {
@@ -57,6 +73,10 @@ export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies
     ...createRunStepActivities({ orm: deps.orm, killSwitches, gates }),
     ...createRunReconcilerActivities({ orm: deps.orm, metrics: deps.metrics }),
     ...createLifecycleSupervisorActivities({ orm: deps.orm, client: deps.client, metrics: deps.metrics }),
+    ...createAccountMailActivities({ orm: deps.orm, metrics: deps.metrics }),
+    ...createEmailVerificationActivities({ orm: deps.orm, mail, client: deps.client, metrics: deps.metrics }),
+    ...createPasswordResetActivities({ orm: deps.orm, mail, metrics: deps.metrics }),
+    ...createInvitationActivities({ orm: deps.orm, mail, metrics: deps.metrics }),
     ...createRunReservationActivities({ orm: deps.orm, client: deps.client, metrics: deps.metrics }),
   };
 }

@@ -7,3 +7,6 @@ export { tenantLifecycle } from './lifecycle';
 export { offboardTenant } from './offboarding';
 export { superviseTenantLifecycles } from './lifecycle-supervisor';
 export { releaseStrandedRuns } from './run-reservation-sweep';
+export { emailVerification } from './email-verification';
+export { passwordReset } from './password-reset';
+export { teamInvitation } from './invitation';

@@ -27,9 +27,11 @@ import {
 } from '../src/contracts/provisioning';
 import { PROVISIONING_FAILURE_MESSAGES, provisioningFailureType } from '../src/domain/provisioning-messages';
 import { DEFAULT_RETENTION_DAYS } from '../src/domain/lifecycle';
+import { DEFAULT_UNVERIFIED_SIGNUP_DAYS, DEFAULT_VERIFICATION_REMINDER_HOURS } from '../src/domain/email-verification';
 import { PROVISIONING_STEP, TENANT_ID, TENANT_LIFECYCLE_STATE } from '../src/temporal/search-attributes';
 import { tenantLifecycleWorkflowId } from '../src/temporal/workflow-ids';
 import { startBillingTrialChild } from './billing';
+import { startEmailVerificationChild } from './email-verification';
 import { failureMessage, failureType, permanentFailure } from './failures';
 import { tenantLifecycle } from './lifecycle';
 
@@ -144,6 +146,16 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
     // Sagas recorded before these children existed replay without starting them.
     if (patched('start-tenant-lifecycle')) await startLifecycle(input);
     if (patched('start-billing-trial')) await alreadyStartedIsFine(startBillingTrialChild(input.tenantId));
+  }
+  // The owner's email is checked from here on; sagas recorded before verification existed replay without it.
+  if (patched('start-email-verification')) {
+    await alreadyStartedIsFine(
+      startEmailVerificationChild({
+        tenantId: input.tenantId,
+        reminderAfterHours: input.verification?.reminderAfterHours ?? DEFAULT_VERIFICATION_REMINDER_HOURS,
+        abandonAfterDays: input.verification?.abandonAfterDays ?? DEFAULT_UNVERIFIED_SIGNUP_DAYS,
+      }),
+    );
   }
 
   progress.outcome = 'active';

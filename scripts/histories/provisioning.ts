@@ -6,7 +6,8 @@ import type { HistoryFamily } from './recorder';
 
 /**
  * Provisioning sagas, including those recorded before each patch: before provisioning started the lifecycle
- * workflow, before its forward steps were local activities, before a rollback went on past a failed compensation.
+ * workflow, before its forward steps were local activities, before a rollback went on past a failed compensation,
+ * before it started the owner's email verification.
  */
 export const recordProvisioningHistories: HistoryFamily = async (rig, recorder) => {
   const { client } = rig;
@@ -28,6 +29,7 @@ export const recordProvisioningHistories: HistoryFamily = async (rig, recorder) 
     'provisioning-local-steps-active': { slug: 'replay-local-active' },
     'provisioning-local-steps-transient-retry': { slug: 'replay-local-transient', fault: transient },
     'provisioning-local-steps-rolled-back': { slug: 'replay-local-rollback', fault: permanent },
+    'provisioning-starts-verification': { slug: 'replay-verification' },
   };
   for (const [name, { slug, fault }] of Object.entries(scenarios)) {
     if (fault) rig.faults.add(fault(slug));

@@ -3,6 +3,7 @@ import type { AccessControl } from '../access-control';
 import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { AccountServices } from '../services/accounts';
 import type { LifecycleService } from '../services/lifecycle-service';
 import { createPolicyService } from '../services/policy-service';
 import type { RunService } from '../services/run-service';
@@ -11,6 +12,8 @@ import { authenticate, createRouteDeclarer, createTenantGuard } from './auth';
 import { ApiCatalog } from './openapi';
 import { errorHandler, notFoundHandler, requireJsonBody } from './error-handler';
 import { globalRateLimit, readOnlyGuard } from './kill-switches';
+import { accountRoutes } from './routes/accounts';
+import { adminAccountRoutes } from './routes/admin-accounts';
 import { adminBillingStateRoutes } from './routes/admin-billing-state';
 import { adminEventRoutes } from './routes/admin-events';
 import { adminRunRoutes } from './routes/admin-runs';
@@ -22,6 +25,7 @@ import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { policyRoutes } from './routes/policies';
 import { runRoutes } from './routes/runs';
 import { signupRoutes } from './routes/signup';
+import { teamRoutes } from './routes/team';
 import { tenantLimitRoutes } from './routes/tenant-limits';
 
 export interface AppDependencies {
@@ -47,6 +51,8 @@ export interface AppDependencies {
   onboardingStallHours?: number;
   /** The URL clients reach the API at (PUBLIC_BASE_URL), named in /openapi.json; unset, the URL a request came to. */
   publicBaseUrl?: string;
+  /** Verification, password reset, invitations and members; without it those routes are not mounted (tests of other areas). */
+  accounts?: AccountServices;
 }
 
 const BODY_LIMIT = '16kb';
@@ -104,6 +110,11 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(adminEventRoutes({ orm: deps.orm, route }));
   app.use(policyRoutes({ policies: createPolicyService({ orm: deps.orm }), route }));
 
+  if (deps.accounts) {
+    app.use(accountRoutes({ accounts: deps.accounts, route, stores: access.rateLimitStores, gates: access.gates }));
+    app.use(teamRoutes({ accounts: deps.accounts, orm: deps.orm, route, stores: access.rateLimitStores, gates: access.gates }));
+    app.use(adminAccountRoutes({ accounts: deps.accounts, orm: deps.orm, route }));
+  }
   if (deps.lifecycle) {
     app.use(adminTenantRoutes({ lifecycle: deps.lifecycle, stallHours: deps.onboardingStallHours ?? 72, route }));
   }

@@ -7,6 +7,7 @@ const TITLES: Record<GateDecision['gate'], string> = {
   billing: 'Refused by billing plan',
   kill_switch: 'Refused by kill switch',
   governance: 'Refused by governance',
+  verification: 'Email not verified',
 };
 
 /**

@@ -4,6 +4,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import type { ProvisioningFailureType } from '../domain/provisioning-failure';
+import type { EmailVerificationSettings } from './accounts';
 
 export const PROVISIONING_STEPS = [
   'reserveTenant',
@@ -30,6 +31,8 @@ export interface ProvisionTenantInput {
   signupFingerprint: string;
   /** Retention of a later soft delete that names none; handed to the tenant's lifecycle workflow. */
   defaultRetentionDays?: number;
+  /** When the owner is reminded to verify the email and when an unverified signup is offboarded (config); defaults otherwise. */
+  verification?: EmailVerificationSettings;
 }
 
 export interface ProvisionTenantResult {

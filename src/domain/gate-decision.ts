@@ -1,5 +1,5 @@
 /** The one shape every execution-boundary gate answers with: data, so it can be logged, counted and shown. */
-export const GATES = ['lifecycle', 'protection', 'billing', 'kill_switch', 'governance'] as const;
+export const GATES = ['lifecycle', 'protection', 'billing', 'kill_switch', 'governance', 'verification'] as const;
 export type Gate = (typeof GATES)[number];
 
 export type GateOutcome = 'allow' | 'throttle' | 'block';

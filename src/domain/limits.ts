@@ -6,13 +6,15 @@ export interface Limits {
   concurrentRuns: number;
   /** Steps a run's plan may hold; at most PLAN_MAX_STEPS (20), the hard cap of every plan. */
   stepsPerRun: number;
+  /** People in the tenant: members plus pending invitations. Held by the plan whatever the subscription state. */
+  seats: number;
 }
 
 const PLAN_LIMITS: Record<Plan, Limits> = {
-  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5 },
-  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10 },
-  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 15 },
-  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 20 },
+  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3 },
+  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10, seats: 5 },
+  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 15, seats: 25 },
+  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 20, seats: 1_000 },
 };
 
 /** Grace keeps a tenant working but visibly squeezed: a tenth of its daily runs, one at a time. */
@@ -29,10 +31,11 @@ function derive(plan: Plan, subscriptionState: SubscriptionState): Limits {
       const base = PLAN_LIMITS[plan];
       return { ...base, runsPerDay: Math.max(1, Math.ceil(base.runsPerDay / GRACE_RUNS_FRACTION)), concurrentRuns: 1 };
     }
-    // No runs. People can still sign in, export and pay: that is the lifecycle's business, not billing's.
+    // No runs. People can still sign in, export and pay: that is the lifecycle's business, not billing's. The team
+    // keeps the plan's seats: nobody is removed for an unpaid bill.
     case 'expired':
     case 'suspended':
-      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0 };
+      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: PLAN_LIMITS[plan].seats };
   }
 }
 

@@ -4,6 +4,7 @@ import type { SubscriptionState, TenantStatus } from '../domain/tenant-status';
 import { billingRunDecision } from './billing-gate';
 import { runExecutionSwitchDecision, type KillSwitches } from './kill-switch-gate';
 import { lifecycleDecision } from './lifecycle-gate';
+import { unverifiedRunDecision } from './verification-gate';
 import { checkAll, runCeilings, type PlatformCeilings, type RunCounts } from './protection-gate';
 
 /** Everything already read that decides whether one more run may start; the runs service reads, this decides. */
@@ -16,6 +17,8 @@ export interface RunSubmissionState {
   platform: PlatformCeilings;
   /** Steps in the submitted plan: the billing gate holds it to the plan's steps per run. */
   stepCount: number;
+  /** Set while the owner's email is unverified: the runs a day the tenant may start until then. */
+  unverifiedRunsPerDay?: number;
 }
 
 /**
@@ -28,6 +31,7 @@ export function runSubmissionDecisions(state: RunSubmissionState): GateDecision[
     lifecycleDecision(state.tenantStatus, 'run_submission'),
     billingRunDecision(state.limits, state.subscriptionState, state.stepCount),
     checkAll({ counts: state.counts, ceilings: runCeilings(state.limits, state.platform) }),
+    ...(state.unverifiedRunsPerDay === undefined ? [] : [unverifiedRunDecision('pending', state.counts.startedLastDay, state.unverifiedRunsPerDay)]),
   ];
 }
 

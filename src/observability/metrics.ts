@@ -36,6 +36,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    mails: new Counter({
+      name: 'mails_total',
+      help: 'Outgoing mail by kind and outcome (sent; attempt_failed: an attempt failed and is retried; undelivered: the retries are spent and the mail is on the operators\' list)',
+      labelNames: ['kind', 'outcome'] as const,
+      registers: [registry],
+    }),
     runs: new Counter({
       name: 'runs_total',
       help: 'Finished runs by outcome (completed, failed)',

@@ -7,6 +7,8 @@ import type { GateDecision } from '../domain/gate-decision';
 import type { MembershipRole, TenantStatus } from '../domain/tenant-status';
 import type { GateRecorder } from '../gates/gate-recorder';
 import { lifecycleDecision } from '../gates/lifecycle-gate';
+import { unverifiedApiKeyDecision } from '../gates/verification-gate';
+import type { EmailVerificationState, UnverifiedLimits } from '../domain/email-verification';
 
 /** A tenant with more live keys than this is leaking them, not using them. */
 export const MAX_ACTIVE_API_KEYS = 50;
@@ -50,14 +52,14 @@ const summary = (row: ApiKeyRow): ApiKeySummary => ({
   revokedAt: row.revoked_at === null ? null : iso(row.revoked_at),
 });
 
-export function createApiKeyService(deps: { orm: Orm; gates: GateRecorder; now?: () => Date }) {
+export function createApiKeyService(deps: { orm: Orm; gates: GateRecorder; now?: () => Date; unverified?: UnverifiedLimits }) {
   const now = deps.now ?? (() => new Date());
 
   return {
     async create(input: { tenantId: string; name: string; role: MembershipRole; actor: string }): Promise<CreateApiKeyOutcome> {
       return deps.orm.em.fork().transactional(async (em): Promise<CreateApiKeyOutcome> => {
         // Locks the tenant row: key creation serialises per tenant (the cap holds) and waits out a lifecycle change.
-        const tenants = await em.execute<Array<{ status: TenantStatus }>>('select status from tenant where id = ? for no key update', [input.tenantId]);
+        const tenants = await em.execute<Array<{ status: TenantStatus; email_verification: EmailVerificationState }>>('select status, email_verification from tenant where id = ? for no key update', [input.tenantId]);
         const tenant = tenants[0];
         if (!tenant) return { kind: 'tenant_missing' };
         const decision = deps.gates.record(lifecycleDecision(tenant.status, 'write'), { boundary: 'api_key.create', tenantId: input.tenantId });
@@ -65,6 +67,10 @@ export function createApiKeyService(deps: { orm: Orm; gates: GateRecorder; now?:
 
         const active = await em.execute<Array<{ count: string }>>('select count(*) from api_key where tenant_id = ? and revoked_at is null', [input.tenantId]);
         if (Number(active[0]?.count ?? 0) >= MAX_ACTIVE_API_KEYS) return { kind: 'limit_reached' };
+        if (deps.unverified) {
+          const verification = deps.gates.record(unverifiedApiKeyDecision(tenant.email_verification, Number(active[0]?.count ?? 0), deps.unverified.apiKeys), { boundary: 'api_key.create', tenantId: input.tenantId });
+          if (!verification.allowed) return { kind: 'refused', decision: verification };
+        }
 
         const minted = mintApiKey();
         const id = randomUUID();

@@ -7,6 +7,7 @@ import type { GateRecorder } from '../gates/gate-recorder';
 import type { KillSwitches } from '../gates/kill-switch-gate';
 import type { PlatformCeilings, RunCounts } from '../gates/protection-gate';
 import { runSubmissionDecisions } from '../gates/run-admission';
+import type { UnverifiedLimits } from '../domain/email-verification';
 
 /** How many of a tenant's runs started recently and how many are still in flight, read from the run table. */
 export async function readRunCounts(em: EntityManager, tenantId: string): Promise<RunCounts> {
@@ -31,12 +32,14 @@ export type AdmissionCheck = (em: EntityManager) => Promise<GateDecision | undef
  * run, under the tenant's admission lock, so the counts cannot change before the reservation is written. (Reading the
  * view under the lock would hold one pooled connection while asking for another: a burst could exhaust the pool.)
  */
-export function createRunAdmission(deps: { billing: BillingStateSource; gates: GateRecorder; switches: KillSwitches; platform: PlatformCeilings }) {
+export function createRunAdmission(deps: { billing: BillingStateSource; gates: GateRecorder; switches: KillSwitches; platform: PlatformCeilings; unverified?: UnverifiedLimits }) {
   return async function admit(tenantId: string, tenantStatus: TenantStatus, stepCount: number): Promise<AdmissionCheck> {
     const view = await deps.billing.viewOf(tenantId);
     return async (em) => {
       const counts = await readRunCounts(em, tenantId);
+      const [tenant] = deps.unverified ? await em.execute<Array<{ email_verification: string }>>('select email_verification from tenant where id = ?', [tenantId]) : [];
       const decisions = runSubmissionDecisions({
+        unverifiedRunsPerDay: tenant?.email_verification === 'pending' ? deps.unverified?.runsPerDay : undefined,
         switches: deps.switches,
         tenantStatus,
         subscriptionState: view?.subscriptionState ?? 'unknown',

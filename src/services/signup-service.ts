@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import type { EmailVerificationSettings } from '../contracts/accounts';
 import type { ProvisioningProgress, ProvisionTenantInput } from '../contracts/provisioning';
 import { provisioningProgressQuery } from '../contracts/provisioning';
 import { hashPassword } from '../auth/password-hash';
@@ -34,7 +35,7 @@ const STATUS_BY_WORKFLOW_STATUS: Record<string, 'provisioning' | 'active' | 'fai
  * Starts the provisioning saga under an id derived from the slug. The same signup again lands on the same workflow
  * (a running one is reused, a completed one is reported); a failed and rolled-back one may start afresh.
  */
-export function createSignupService(deps: { client: Client; taskQueue: string; retentionDays?: number }) {
+export function createSignupService(deps: { client: Client; taskQueue: string; retentionDays?: number; verification?: EmailVerificationSettings }) {
   return {
     async signup(command: SignupCommand): Promise<SignupOutcome> {
       const workflowId = provisioningWorkflowId(command.slug);
@@ -47,6 +48,7 @@ export function createSignupService(deps: { client: Client; taskQueue: string; r
         passwordHash: await hashPassword(command.password),
         signupFingerprint: fingerprint,
         defaultRetentionDays: deps.retentionDays ?? DEFAULT_RETENTION_DAYS,
+        ...(deps.verification ? { verification: deps.verification } : {}),
       };
       let handle: WorkflowHandle;
       try {

@@ -10,3 +10,7 @@ const RUN_WORKFLOW_ID_PATTERN = /^run:(.+)$/;
 
 /** The run id inside a run workflow's id (`run:<runId>`), the inverse of runWorkflowId; undefined for any other id. */
 export const runIdOfWorkflowId = (workflowId: string): string | undefined => RUN_WORKFLOW_ID_PATTERN.exec(workflowId)?.[1];
+export const emailVerificationWorkflowId = (tenantId: string) => `verify-email:${tenantId}`;
+export const invitationWorkflowId = (invitationId: string) => `invitation:${invitationId}`;
+/** Keyed by a hash of the address, so the id (visible in the Web UI and lists) does not spell anyone's email. */
+export const passwordResetWorkflowId = (emailHash: string) => `password-reset:${emailHash}`;

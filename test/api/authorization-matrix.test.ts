@@ -2,6 +2,7 @@
  * Every guarded route of the app × every credential that must be refused. Routes come from the app's own router
  * stack, so a new route joins the matrix by existing (and fails it until it has a sample request here).
  */
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { parseRequirement, type AuthRequirement } from '../../src/api/auth';
 import type { Orm } from '../../src/db/orm';
@@ -26,6 +27,10 @@ let workerRun: Promise<void>;
 /** Home runs waiting for an approval, one per route that acts on a run, so each sample still has something to act on. */
 const homeRuns: Record<'read' | 'approve' | 'reject' | 'audit' | 'terminate' | 'forceComplete', string> = {} as never;
 const WAITING_PLAN = { steps: [{ kind: 'approval', timeout: '1h' }] };
+/** Pending invitations of the home tenant, one per route that acts on one. */
+const homeInvitations: Record<'revoke' | 'extend', string> = {} as never;
+/** A member only the removal sample removes, so the team the other samples act on stays whole. */
+let removableMemberId: string;
 /** Loose enough never to stop a sample run; each is a valid value of its rule. */
 const POLICY_SAMPLE_PARAMS: Record<PolicyRuleName, Record<string, unknown>> = {
   max_debit_total: { limit: 1_000_000 },
@@ -85,6 +90,20 @@ const SAMPLES: Record<string, (lifecycleSubject?: string) => Sample> = {
   'POST /api/v1/admin/tenants/:tenantId/force-complete': (subject) => ({ path: `${adminTenant(subject)}/force-complete`, body: { reason: 'matrix' } }),
   'DELETE /api/v1/admin/tenants/:tenantId': (subject) => ({ path: adminTenant(subject), body: { reason: 'matrix' } }),
   'GET /api/v1/admin/watch/stalled-onboardings': () => ({ path: '/api/v1/admin/watch/stalled-onboardings?olderThanHours=72&limit=10' }),
+  'GET /api/v1/tenants/:tenantId': () => ({ path: `/api/v1/tenants/${home.tenantId}` }),
+  'POST /api/v1/tenants/:tenantId/verification/resend': () => ({ path: `/api/v1/tenants/${home.tenantId}/verification/resend` }),
+  'POST /api/v1/tenants/:tenantId/invitations': () => ({ path: `/api/v1/tenants/${home.tenantId}/invitations`, body: { email: `matrix-${randomUUID()}@example.com`, role: 'viewer' } }),
+  'GET /api/v1/tenants/:tenantId/invitations': () => ({ path: `/api/v1/tenants/${home.tenantId}/invitations` }),
+  'DELETE /api/v1/tenants/:tenantId/invitations/:invitationId': () => ({ path: `/api/v1/tenants/${home.tenantId}/invitations/${homeInvitations.revoke}` }),
+  'GET /api/v1/tenants/:tenantId/members': () => ({ path: `/api/v1/tenants/${home.tenantId}/members` }),
+  'PATCH /api/v1/tenants/:tenantId/members/:userId': () => ({ path: `/api/v1/tenants/${home.tenantId}/members/${home.members.viewer.userId}`, body: { role: 'viewer' } }),
+  'DELETE /api/v1/tenants/:tenantId/members/:userId': () => ({ path: `/api/v1/tenants/${home.tenantId}/members/${removableMemberId}` }),
+  'GET /api/v1/admin/mail/undelivered': () => ({ path: '/api/v1/admin/mail/undelivered?limit=10' }),
+  'POST /api/v1/admin/tenants/:tenantId/verification/resend': () => ({ path: `/api/v1/admin/tenants/${home.tenantId}/verification/resend`, body: { reason: 'matrix' } }),
+  'POST /api/v1/admin/tenants/:tenantId/invitations/:invitationId/extend': () => ({
+    path: `/api/v1/admin/tenants/${home.tenantId}/invitations/${homeInvitations.extend}/extend`,
+    body: { days: 1, reason: 'matrix' },
+  }),
   ...policySamples('/api/v1/tenants/:tenantId/policies', (body) => body),
   ...policySamples('/api/v1/admin/tenants/:tenantId/policies', (body) => ({ ...body, reason: 'matrix' })),
 };
@@ -115,7 +134,7 @@ const credentials: Record<string, Record<string, string>> = {};
 beforeAll(async () => {
   orm = await testOrm();
   const taskQueue = uniqueTaskQueue('matrix');
-  subject = await buildTestApp(orm, { env: { TEMPORAL_TASK_QUEUE: taskQueue } });
+  subject = await buildTestApp(orm, { env: { TEMPORAL_TASK_QUEUE: taskQueue, UNVERIFIED_API_KEYS: '50', UNVERIFIED_RUNS_PER_DAY: '100000' } });
   temporal = await connectToDevServer();
   worker = await startWorker({ connection: temporal.connection, taskQueue, orm });
   workerRun = worker.run();
@@ -147,6 +166,15 @@ beforeAll(async () => {
     if (state !== 'active') await setTenantStatus(orm, tenantId, state);
     lifecycleSubjects[route] = tenantId;
   }
+  for (const purpose of ['revoke', 'extend'] as const) {
+    const invited = await request(subject.app).post(`/api/v1/tenants/${home.tenantId}/invitations`).set(credentials['home owner session']!).send({ email: `matrix-${purpose}-${randomUUID()}@example.com`, role: 'member' });
+    homeInvitations[purpose] = invited.body.id;
+  }
+  removableMemberId = randomUUID();
+  await orm.em.fork().execute('insert into app_user (id, email, password_hash, created_at) values (?, ?, ?, now())', [removableMemberId, `matrix-leaver-${removableMemberId}@example.com`, 'scrypt$placeholder']);
+  await orm.em.fork().execute(`insert into tenant_membership (id, tenant_id, user_id, role, created_at) values (?, ?, ?, 'viewer', now())`, [randomUUID(), home.tenantId, removableMemberId]);
+  // A signup whose owner has not verified yet (within limits that leave every other sample room): the resend samples have a link to send.
+  await orm.em.fork().execute(`update tenant set email_verification = 'pending', verification_deadline = now() + interval '7 days' where id = ?`, [home.tenantId]);
   await waitFor(async () => {
     const views = await Promise.all(Object.values(homeRuns).map((runId) => request(subject.app).get(`/api/v1/runs/${runId}`).set(credentials['home owner api key']!)));
     return views.every((view) => view.body.pendingApproval);

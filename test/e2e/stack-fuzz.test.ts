@@ -111,6 +111,9 @@ beforeAll(async () => {
     LOGIN_FAILURES_PER_IP: '100000',
     LOGIN_FAILURES_PER_ACCOUNT: '1000',
     TENANT_RUN_BURST_PER_MINUTE: '100000',
+    PASSWORD_RESET_PER_IP_PER_HOUR: '100000',
+    PASSWORD_RESET_PER_ACCOUNT_PER_HOUR: '1000',
+    VERIFICATION_RESENDS_PER_HOUR: '1000',
   });
   plane = await startControlPlane(config, testDatabaseUrl(), createLogger('silent'));
   team = await provisionTeam(orm);

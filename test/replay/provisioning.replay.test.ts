@@ -17,6 +17,7 @@ describe('replay of recorded provisioning histories', () => {
       'provisioning-rolled-back',
       'provisioning-starts-lifecycle',
       'provisioning-starts-trial',
+      'provisioning-starts-verification',
       'provisioning-transient-retry',
     ]);
     expect(outcomes).toEqual(names.map((name) => [name, undefined]));

@@ -13,6 +13,7 @@ import type { MembershipRole, TenantStatus } from '../../src/domain/tenant-statu
 import type { EventSink } from '../../src/observability/event-sink';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
+import { createAccountServices } from '../../src/services/accounts';
 import { createLifecycleService } from '../../src/services/lifecycle-service';
 import { createRunService } from '../../src/services/run-service';
 import { createSignupService } from '../../src/services/signup-service';
@@ -62,6 +63,7 @@ export async function buildTestApp(orm: Orm, options: { env?: Record<string, str
     runs: createRunService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE }),
     lifecycle: createLifecycleService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
     onboardingStallHours: config.ONBOARDING_STALL_HOURS,
+    accounts: createAccountServices({ client, orm, config, now: options.now }),
   });
   return { app, access, metrics, config, client, close: () => connection.close() };
 }

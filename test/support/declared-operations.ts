@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config';
 import type { Orm } from '../../src/db/orm';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
+import { createAccountServices } from '../../src/services/accounts';
 import { createLifecycleService } from '../../src/services/lifecycle-service';
 import { createRunService } from '../../src/services/run-service';
 import { createSignupService } from '../../src/services/signup-service';
@@ -21,7 +22,7 @@ const unusedOrm = new Proxy({} as Orm, {
 });
 
 /**
- * Every operation the full app declares (hosted mode, runs and lifecycle mounted), named as the OpenAPI document names
+ * Every operation the full app declares (hosted mode, runs, lifecycle and accounts mounted), named as the OpenAPI document names
  * it. Synchronous and offline, so a test file can make one test per operation before any server is up; the fuzz
  * suites then check that the document the running app serves lists the same operations.
  */
@@ -50,6 +51,7 @@ export function offlineApp(extra: Partial<AppDependencies> = {}): Express {
     access: createAccessControl({ config, orm: unusedOrm, logger, metrics }),
     runs: createRunService({ client, orm: unusedOrm, taskQueue: config.TEMPORAL_TASK_QUEUE }),
     lifecycle: createLifecycleService({ client, orm: unusedOrm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
+    accounts: createAccountServices({ client, orm: unusedOrm, config }),
     ...extra,
   });
 }

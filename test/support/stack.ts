@@ -8,6 +8,8 @@ import { EventSink } from '../../src/observability/event-sink';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { createControlPlaneWorker, WORKFLOWS_PATH } from '../../workers/control-plane-worker';
+import type { AccountMailDependencies } from '../../activities/account-mail';
+import { accountMailFromConfig } from '../../src/mail/from-config';
 
 // Only warnings from the SDK: its info lines would bury the test report.
 try {
@@ -28,6 +30,12 @@ export function testTemporalAddress(): string {
   return address;
 }
 
+export function testSmtpUrl(): string {
+  const url = process.env.TEST_SMTP_URL;
+  if (!url) throw new Error('TEST_SMTP_URL is unset: run the suite through jest (global setup starts Mailpit)');
+  return url;
+}
+
 /** A config as the app would parse it, aimed at the test servers. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
@@ -37,6 +45,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     TEMPORAL_ADDRESS: testTemporalAddress(),
     HOSTED_MODE: 'true',
     SIGNUP_RATE_LIMIT_PER_HOUR: '100000',
+    SMTP_URL: testSmtpUrl(),
     ...overrides,
   });
 }
@@ -86,6 +95,8 @@ export async function startWorker(options: {
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Test-only fault injection, inside the product's own activity interceptors. */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Where mail goes; by default the suite's Mailpit, with the test config's link secret. */
+  mail?: AccountMailDependencies;
 }) {
   const metrics = options.metrics ?? createMetrics();
   return createControlPlaneWorker({
@@ -97,8 +108,13 @@ export async function startWorker(options: {
     events: options.events ?? new EventSink({ store: postgresEventStore(options.orm), logger: createLogger('silent'), metrics }),
     workflowBundle: options.workflowBundle ?? (await workflowBundle()),
     activityInterceptors: options.activityInterceptors,
+    mail: options.mail ?? testMail(),
   });
 }
+
+let sharedMail: AccountMailDependencies | undefined;
+/** One SMTP pool per test process, to the suite's Mailpit. */
+export const testMail = (): AccountMailDependencies => (sharedMail ??= accountMailFromConfig(testConfig({ AUTH_TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123456789' })));
 
 export interface DevServerWorker {
   temporal: DevServerHarness;

@@ -1,7 +1,9 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { PROVISIONING_STEPS, provisioningProgressQuery, type ProvisionTenantInput } from '../../src/contracts/provisioning';
 import type { Orm } from '../../src/db/orm';
-import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
+import { emailVerificationQuery } from '../../src/contracts/accounts';
+import { emailVerificationWorkflowId, provisioningWorkflowId } from '../../src/temporal/workflow-ids';
+import { waitForMails } from '../support/mailpit';
 import { ActivityFaults, provisioningStepFault } from '../../tools/fixtures/activity-faults';
 import { findOrphans } from '../support/invariants';
 import { FRESH_TENANT_FOOTPRINT, provisionInput, tenantFootprint } from '../support/provisioning';
@@ -34,6 +36,18 @@ describe('provisionTenant on the dev server', () => {
     const progress = await handle.query(provisioningProgressQuery);
     expect(progress.outcome).toBe('active');
     expect(progress.steps.every((step) => step.state === 'completed')).toBe(true);
+  });
+
+  it("starts the owner's email verification once the tenant is active, with the settings it was given", async () => {
+    const input = provisionInput({ verification: { reminderAfterHours: 12, abandonAfterDays: 3 } });
+    await provision(input).then((handle) => handle.result());
+    const verification = temporal.client.workflow.getHandle(emailVerificationWorkflowId(input.tenantId));
+    const [mail] = await waitForMails(input.ownerEmail, 1);
+    expect(mail!.Subject).toBe(`Verify your email for ${input.orgName} on Control Plane`);
+    const view = await verification.query(emailVerificationQuery);
+    expect(view).toMatchObject({ outcome: 'pending', linksIssued: 1 });
+    expect(Date.parse(view.deadline!) - Date.parse(view.reminderAt!)).toBe((3 * 24 - 12) * 3_600_000);
+    await verification.terminate('test finished');
   });
 
   it.each(PROVISIONING_STEPS)('rolls back every step in reverse order when %s fails permanently, leaving nothing behind', async (step) => {

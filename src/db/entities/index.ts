@@ -17,6 +17,9 @@ import { TenantMembershipSchema } from './tenant-membership';
 import { UserSchema } from './user';
 import { RateLimitCounterSchema } from './rate-limit-counter';
 import { WorkerHeartbeatSchema } from './worker-heartbeat';
+import { InvitationSchema } from './invitation';
+import { LinkTokenSchema } from './link-token';
+import { MailDeliverySchema } from './mail-delivery';
 
 export { ApiKey } from './api-key';
 export { AuditEvent } from './audit-event';
@@ -37,8 +40,14 @@ export { TenantMembership } from './tenant-membership';
 export { User } from './user';
 export { WorkerHeartbeat } from './worker-heartbeat';
 export { RateLimitCounter } from './rate-limit-counter';
+export { Invitation } from './invitation';
+export { LinkToken } from './link-token';
+export { MailDelivery } from './mail-delivery';
 
 /** The run kernel's tables (Migration20261123040000Runs; the reconciler's cursor, Migration20261202090000RunAuditSweep). */
 const RUN_ENTITY_SCHEMAS = [RunSchema, RunExpectationSchema, RunAckSchema, RunIncidentSchema, RunStepUndoSchema, PolicyRuleSchema, RunAuditFindingSchema, RunAuditCursorSchema];
 
-export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, WorkerHeartbeatSchema, RateLimitCounterSchema, ...RUN_ENTITY_SCHEMAS];
+/** Accounts (Migration...Accounts): emailed links, invitations, the mail ledger. */
+const ACCOUNT_ENTITY_SCHEMAS = [LinkTokenSchema, InvitationSchema, MailDeliverySchema];
+
+export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, WorkerHeartbeatSchema, RateLimitCounterSchema, ...RUN_ENTITY_SCHEMAS, ...ACCOUNT_ENTITY_SCHEMAS];

@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { EMAIL_VERIFICATION_STATES, type EmailVerificationState } from '../../domain/email-verification';
 import { ONBOARDING_STATES, TENANT_STATUSES, type OnboardingState, type TenantStatus } from '../../domain/tenant-status';
 
 export class Tenant {
@@ -10,6 +11,10 @@ export class Tenant {
   onboardingUpdatedAt?: Date | null;
   /** Which workflow holds this row; a rollback only removes the row its own saga created. */
   provisioningWorkflowId!: string;
+  /** The signup's email: unverified tenants work within UNVERIFIED_* limits and are offboarded after the deadline. */
+  emailVerification?: EmailVerificationState;
+  emailVerifiedAt?: Date | null;
+  verificationDeadline?: Date | null;
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
 }
@@ -25,6 +30,9 @@ export const TenantSchema = new EntitySchema<Tenant>({
     onboardingState: { enum: true, items: () => [...ONBOARDING_STATES], nullable: true },
     onboardingUpdatedAt: { type: 'datetime', nullable: true },
     provisioningWorkflowId: { type: 'string', length: 200 },
+    emailVerification: { enum: true, items: () => [...EMAIL_VERIFICATION_STATES], default: 'not_required' },
+    emailVerifiedAt: { type: 'datetime', nullable: true },
+    verificationDeadline: { type: 'datetime', nullable: true },
     createdAt: { type: 'datetime', onCreate: () => new Date() },
     updatedAt: { type: 'datetime', onCreate: () => new Date(), onUpdate: () => new Date() },
   },

@@ -7,6 +7,8 @@ export class User {
   passwordHash!: string;
   /** The signup that created this user; only that signup's rollback may remove it. */
   createdByTenantId?: string | null;
+  /** When the person proved they read this address (a verification, reset or invitation link); null until then. */
+  emailVerifiedAt?: Date | null;
   createdAt: Date = new Date();
 }
 
@@ -18,6 +20,7 @@ export const UserSchema = new EntitySchema<User>({
     email: { type: 'string', length: 320, unique: 'app_user_email_unique' },
     passwordHash: { type: 'text', lazy: true },
     createdByTenantId: { type: 'uuid', nullable: true },
+    emailVerifiedAt: { type: 'datetime', nullable: true },
     createdAt: { type: 'datetime', onCreate: () => new Date() },
   },
 });

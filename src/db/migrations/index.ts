@@ -7,6 +7,7 @@ import { Migration20261201120000WorkerHeartbeat } from './Migration2026120112000
 import { Migration20261201180000RateLimitCounters } from './Migration20261201180000RateLimitCounters';
 import { Migration20261201190511PolicyVersions } from './Migration20261201190511PolicyVersions';
 import { Migration20261202090000RunAuditSweep } from './Migration20261202090000RunAuditSweep';
+import { Migration20261202100000Accounts } from './Migration20261202100000Accounts';
 
 /** Every committed migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261201180000RateLimitCounters', class: Migration20261201180000RateLimitCounters },
   { name: 'Migration20261201190511PolicyVersions', class: Migration20261201190511PolicyVersions },
   { name: 'Migration20261202090000RunAuditSweep', class: Migration20261202090000RunAuditSweep },
+  { name: 'Migration20261202100000Accounts', class: Migration20261202100000Accounts },
 ];

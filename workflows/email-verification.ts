@@ -1,0 +1,163 @@
+import { allHandlersFinished, condition, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { Mutex } from 'async-mutex';
+import type { AccountMailActivities } from '../activities/account-mail';
+import type { EmailVerificationActivities } from '../activities/email-verification';
+import {
+  AccountRefusal,
+  emailVerificationQuery,
+  emailVerifiedSignal,
+  resendVerificationUpdate,
+  type EmailVerificationInput,
+  type EmailVerificationOutcome,
+  type EmailVerificationView,
+} from '../src/contracts/accounts';
+import { VERIFICATION_TOKEN_TTL_HOURS } from '../src/domain/link-token';
+import { TENANT_ID } from '../src/temporal/search-attributes';
+import { emailVerificationWorkflowId } from '../src/temporal/workflow-ids';
+import { failureMessage, permanentFailure } from './failures';
+
+const HOUR_MS = 60 * 60 * 1000;
+
+// Database steps: short transactions, retried until the database answers.
+const steps = proxyActivities<EmailVerificationActivities & AccountMailActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// A mail server that is down for minutes is retried; past that the mail goes on the operators' list, not lost.
+const mail = proxyActivities<EmailVerificationActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
+
+const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
+
+/** One pending signup's verification: its live link, the reminder still to send, the deadline. */
+class PendingVerification {
+  outcome: EmailVerificationOutcome = 'pending';
+  linksIssued = 0;
+  linkExpiresAt: number | null = null;
+  reminderAt: number | null = null;
+  deadline: number | null = null;
+  /** Issues and sends run one at a time: a resend never interleaves with the reminder. */
+  readonly lock = new Mutex();
+  private liveIssueKey: string | null = null;
+
+  constructor(private readonly input: EmailVerificationInput) {}
+
+  private get step() {
+    return { tenantId: this.input.tenantId, workflowId: workflowInfo().workflowId };
+  }
+
+  view(): EmailVerificationView {
+    return { tenantId: this.input.tenantId, outcome: this.outcome, linksIssued: this.linksIssued, linkExpiresAt: iso(this.linkExpiresAt), reminderAt: iso(this.reminderAt), deadline: iso(this.deadline) };
+  }
+
+  /** A new link (the old one stops working), then its mail. Keys are per run and per issue: a retry finds its own. */
+  async issueAndSend(reminder: boolean, actor = 'system:verification'): Promise<void> {
+    this.linksIssued += 1;
+    const issueKey = `${workflowInfo().firstExecutionRunId}:${this.linksIssued}`;
+    const expiresAt = Date.now() + VERIFICATION_TOKEN_TTL_HOURS * HOUR_MS;
+    const state = await steps.issueVerificationLink({ ...this.step, issueKey, actor, expiresAt: new Date(expiresAt).toISOString() });
+    if (state !== 'pending') {
+      this.outcome = 'verified';
+      return;
+    }
+    this.liveIssueKey = issueKey;
+    this.linkExpiresAt = expiresAt;
+    const deliveryKey = `${workflowInfo().workflowId}:${issueKey}`;
+    try {
+      await mail.sendVerificationMail({ ...this.step, issueKey, reminder, deliveryKey });
+    } catch (error) {
+      await steps.recordUndeliveredMail({ deliveryKey, kind: reminder ? 'verification_reminder' : 'email_verification', tenantId: this.input.tenantId, workflowId: workflowInfo().workflowId, cause: failureMessage(error) });
+    }
+  }
+
+  validateResend = () => {
+    if (this.outcome === 'verified') throw permanentFailure(AccountRefusal.AlreadyVerified, 'the email is already verified');
+    if (this.outcome === 'abandoned') throw permanentFailure(AccountRefusal.SignupAbandoned, 'the signup was not verified in time and is being removed');
+  };
+
+  resend(actor: string): Promise<EmailVerificationView> {
+    return this.lock.runExclusive(async () => {
+      this.validateResend();
+      await this.issueAndSend(false, actor);
+      return this.view();
+    });
+  }
+
+  /** Whatever is due now: the deadline (offboard), the reminder (a fresh link), or the end of the live link. */
+  async actOnTimers(): Promise<void> {
+    await this.lock.runExclusive(async () => {
+      const now = Date.now();
+      if (this.outcome !== 'pending') return;
+      if (this.deadline !== null && now >= this.deadline) {
+        const result = await steps.offboardUnverifiedSignup(this.step);
+        this.outcome = result === 'verified' ? 'verified' : 'abandoned';
+        return;
+      }
+      if (this.reminderAt !== null && now >= this.reminderAt) {
+        this.reminderAt = null;
+        await this.issueAndSend(true);
+        return;
+      }
+      if (this.linkExpiresAt !== null && now >= this.linkExpiresAt && this.liveIssueKey !== null) {
+        await steps.expireVerificationLink({ ...this.step, issueKey: this.liveIssueKey });
+        this.linkExpiresAt = null;
+      }
+    });
+  }
+
+  nextTimerAt(): number {
+    return Math.min(...[this.deadline, this.reminderAt, this.linkExpiresAt].filter((at): at is number => at !== null));
+  }
+}
+
+/**
+ * One per signup awaiting verification (`verify-email:<tenantId>`): the first link at once, a reminder with a fresh
+ * link after `reminderAfterHours`, each link withdrawn after 24 hours, resends on request (each replaces the live
+ * link), and at the deadline the unverified tenant is offboarded through its lifecycle. The API verifies in Postgres
+ * and signals `emailVerified`; every step also reads Postgres, so a lost signal changes nothing but timing.
+ * Its history stays short: resends are rate-limited per tenant and the workflow ends by the deadline.
+ */
+export async function emailVerification(input: EmailVerificationInput): Promise<EmailVerificationView> {
+  const pending = new PendingVerification(input);
+  setHandler(emailVerificationQuery, () => pending.view());
+  setHandler(emailVerifiedSignal, () => {
+    pending.outcome = 'verified';
+  });
+  setHandler(resendVerificationUpdate, (request) => pending.resend(request.actor), { validator: (_request) => pending.validateResend() });
+
+  const opened = await steps.openEmailVerification({
+    tenantId: input.tenantId,
+    workflowId: workflowInfo().workflowId,
+    abandonAfterDays: input.abandonAfterDays,
+    startedAt: workflowInfo().startTime.toISOString(),
+  });
+  if (opened.state === 'pending') {
+    pending.deadline = Date.parse(opened.deadline!);
+    const reminderAt = workflowInfo().startTime.getTime() + input.reminderAfterHours * HOUR_MS;
+    pending.reminderAt = reminderAt < pending.deadline ? reminderAt : null;
+    await pending.lock.runExclusive(() => pending.issueAndSend(false));
+  } else {
+    pending.outcome = 'verified';
+  }
+
+  while (pending.outcome === 'pending') {
+    await condition(() => pending.outcome !== 'pending', Math.max(pending.nextTimerAt() - Date.now(), 1));
+    await pending.actOnTimers();
+  }
+  await condition(allHandlersFinished);
+  return pending.view();
+}
+
+/** Starts a tenant's verification from the provisioning saga: abandoned on parent close, it outlives the saga by days. */
+export async function startEmailVerificationChild(input: EmailVerificationInput): Promise<void> {
+  await startChild(emailVerification, {
+    workflowId: emailVerificationWorkflowId(input.tenantId),
+    args: [input],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    typedSearchAttributes: [{ key: TENANT_ID, value: input.tenantId }],
+    staticSummary: `Email verification of tenant ${input.tenantId}`,
+  });
+}
