@@ -33,14 +33,14 @@ export type VerificationState = { state: EmailVerificationState; deadline: strin
 export function createEmailVerificationActivities(deps: { orm: Orm; mail: AccountMailDependencies; client: Client; metrics?: Metrics }) {
   const tokenOf = (tenantId: string, issueKey: string) => deriveLinkToken(deps.mail.linkSecret, PURPOSE, tenantId, issueKey);
 
-  async function stateOf(tenantId: string): Promise<{ state: EmailVerificationState; deadline: Date | null; status: TenantStatus; name: string } | undefined> {
+  async function stateOf(tenantId: string): Promise<{ state: EmailVerificationState; deadline: Date | null; status: TenantStatus; slug: string } | undefined> {
     const [row] = await deps.orm.em
       .fork()
-      .execute<Array<{ email_verification: EmailVerificationState; verification_deadline: Date | null; status: TenantStatus; name: string }>>(
-        'select email_verification, verification_deadline, status, name from tenant where id = ?',
+      .execute<Array<{ email_verification: EmailVerificationState; verification_deadline: Date | null; status: TenantStatus; slug: string }>>(
+        'select email_verification, verification_deadline, status, slug from tenant where id = ?',
         [tenantId],
       );
-    return row ? { state: row.email_verification, deadline: row.verification_deadline, status: row.status, name: row.name } : undefined;
+    return row ? { state: row.email_verification, deadline: row.verification_deadline, status: row.status, slug: row.slug } : undefined;
   }
 
   return {
@@ -163,7 +163,7 @@ export function createEmailVerificationActivities(deps: { orm: Orm; mail: Accoun
         }),
       );
       const starter = createLifecycleStarter({ client: deps.client, orm: deps.orm });
-      const handle = await starter.start({ id: input.tenantId, slug: current.name, status: current.status }, { taskQueue: Context.current().info.taskQueue, retentionDays: DEFAULT_RETENTION_DAYS });
+      const handle = await starter.start({ id: input.tenantId, slug: current.slug, status: current.status }, { taskQueue: Context.current().info.taskQueue, retentionDays: DEFAULT_RETENTION_DAYS });
       try {
         await handle.executeUpdate(terminateTenantUpdate, { args: [{ actor: ACTOR, reason: 'the signup was not verified before its deadline' }] });
       } catch (error) {

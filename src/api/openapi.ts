@@ -40,7 +40,7 @@ const problemSchema = {
     detail: { type: 'string' },
     instance: { type: 'string' },
     errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] } },
-    gate: { type: 'string', description: 'The gate that refused the request (lifecycle, protection, billing, kill_switch, governance)' },
+    gate: { type: 'string', description: 'The gate that refused the request (lifecycle, protection, billing, kill_switch, governance, verification)' },
     reason: { type: 'string', description: 'Why the gate or the workflow refused it' },
     retryAfterSeconds: { type: 'integer', description: 'With 429: when trying again can succeed (also in Retry-After)' },
   },

@@ -13,7 +13,7 @@ const when = (at: Date) => at.toUTCString();
 
 /** One layout for every mail: the same words as text and as HTML, the link once in each, nothing else clickable. */
 function compose(branding: MailBranding, to: string, subject: string, paragraphs: string[], action: { label: string; url: string }, footer: string): OutgoingMail {
-  const text = [...paragraphs, `${action.label}: ${action.url}`, '', footer, `— ${branding.productName}`].join('\n\n');
+  const text = [...paragraphs, `${action.label}: ${action.url}`, footer, `— ${branding.productName}`].join('\n\n');
   const html = [
     '<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5">',
     ...paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`),

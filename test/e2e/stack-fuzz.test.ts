@@ -260,8 +260,12 @@ describe('hostile values that reach Temporal and Postgres', () => {
   });
 });
 
-/** Entity workflows live as long as their tenant or trial: running is what they should be doing. */
-const LONG_LIVED_TYPES = ['tenantLifecycle', 'billingTrial'];
+/**
+ * Entity workflows live as long as their tenant or trial, and the account workflows wait for a person (a signup's
+ * verification for days, an invitation until it expires, a reset link for 30 minutes): running is what they should be
+ * doing.
+ */
+const LONG_LIVED_TYPES = ['tenantLifecycle', 'billingTrial', 'emailVerification', 'teamInvitation', 'passwordReset'];
 
 /** A run whose plan holds a wait or an approval may rightly still be waiting; any other run should have ended. */
 const mayStillWait = (request: FuzzedRequest | undefined) => {

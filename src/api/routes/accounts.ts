@@ -56,7 +56,7 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
     path: '/api/v1/auth/verify-email',
     auth: 'public',
     docs: { summary: "Verify a signup's email with the token of its link (single use, 24 hours)", tags: ['auth'], body: verifyEmailRequestSchema, responses: { 200: { description: 'The tenant is verified' }, ...LINK_GONE } },
-    before: [limit('verifyEmailAddressLimit', accounts.limits.passwordResetsPerAddress * 5, addressKey, 'verify_email')],
+    before: [limit('verifyEmailAddressLimit', accounts.limits.linkUsesPerAddress, addressKey, 'verify_email')],
     handler: async (request, response) => {
       const { token } = parseOr400(verifyEmailRequestSchema, request.body);
       const outcome = await accounts.verification.verify(token);
@@ -96,7 +96,7 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
       body: passwordResetCompleteSchema,
       responses: { 204: { description: 'The password is set; sign in again' }, ...LINK_GONE },
     },
-    before: [limit('passwordResetCompleteAddressLimit', accounts.limits.passwordResetsPerAddress * 5, addressKey, 'password_reset_complete')],
+    before: [limit('passwordResetCompleteAddressLimit', accounts.limits.linkUsesPerAddress, addressKey, 'password_reset_complete')],
     handler: async (request, response) => {
       const body = parseOr400(passwordResetCompleteSchema, request.body);
       const outcome = await accounts.passwordReset.complete(body);
@@ -121,7 +121,7 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
         ...LINK_GONE,
       },
     },
-    before: [limit('acceptInvitationAddressLimit', accounts.limits.passwordResetsPerAddress * 5, addressKey, 'invitation_accept')],
+    before: [limit('acceptInvitationAddressLimit', accounts.limits.linkUsesPerAddress, addressKey, 'invitation_accept')],
     handler: async (request, response) => {
       const body = parseOr400(acceptInvitationSchema, request.body);
       const outcome = await accounts.team.accept(body);

@@ -90,7 +90,7 @@ export function teamRoutes(options: { accounts: AccountServices; orm: Orm; route
         case 'no_seat':
           throw new Problem(409, 'No seat left', `The plan has ${outcome.seats.limit} seats: ${outcome.seats.members} members and ${outcome.seats.pending} pending invitations.`, { seats: outcome.seats });
         case 'invited':
-          response.status(201).location(`${TENANT.replace(':tenantId', caller.tenantId)}/invitations/${outcome.invitation.id}`).json(outcome.invitation);
+          response.status(201).json(outcome.invitation);
       }
     },
   });

@@ -11,6 +11,8 @@ export interface AccountRateLimits {
   passwordResetsPerAddress: number;
   passwordResetsPerAccount: number;
   verificationResendsPerTenant: number;
+  /** Opening links (verify, reset, accept) from one client address: generous (a whole office accepting invitations), still bounded. */
+  linkUsesPerAddress: number;
 }
 
 /** What the account routes call: verification, password reset, the team (invitations, members, seats). */
@@ -25,6 +27,7 @@ export function createAccountServices(deps: { client: Client; orm: Orm; config: 
       passwordResetsPerAddress: config.PASSWORD_RESET_PER_IP_PER_HOUR,
       passwordResetsPerAccount: config.PASSWORD_RESET_PER_ACCOUNT_PER_HOUR,
       verificationResendsPerTenant: config.VERIFICATION_RESENDS_PER_HOUR,
+      linkUsesPerAddress: config.PASSWORD_RESET_PER_IP_PER_HOUR * 5,
     } satisfies AccountRateLimits,
   };
 }

@@ -57,9 +57,10 @@ export function createPasswordResetService(deps: { client: Client; orm: Orm; tas
         await consumeLinkToken(tx, 'password_reset', user.id, at);
         await tx.execute('update app_user set password_hash = ?, email_verified_at = coalesce(email_verified_at, ?) where id = ?', [passwordHash, at, user.id], 'run');
         const revoked = await tx.execute<{ affectedRows: number }>(`update refresh_token set revoked_at = ?, revoked_reason = 'password_reset' where user_id = ? and revoked_at is null`, [at, user.id], 'run');
-        const tenants = await tx.execute<Array<{ tenant_id: string }>>('select tenant_id from tenant_membership where user_id = ?', [user.id]);
-        // In the trail of every tenant the person belongs to: each tenant's admins see it happened.
-        for (const { tenant_id: tenantId } of tenants.length > 0 ? tenants : [{ tenant_id: null as unknown as string }]) {
+        const memberships = await tx.execute<Array<{ tenant_id: string }>>('select tenant_id from tenant_membership where user_id = ?', [user.id]);
+        // In the trail of every tenant the person belongs to (each tenant's admins see it happened), or of none.
+        const tenantIds: Array<string | null> = memberships.length > 0 ? memberships.map((row) => row.tenant_id) : [null];
+        for (const tenantId of tenantIds) {
           await recordAudit(tx, {
             actor: `user:${user.id}`,
             action: 'auth.password_reset',

@@ -77,6 +77,9 @@ export function createVerificationService(deps: { client: Client; orm: Orm; task
       const state = await this.status(tenantId);
       if (!state) return { kind: 'not_pending', state: 'missing' };
       if (state.state !== 'pending') return { kind: 'not_pending', state: state.state };
+      // A signup being offboarded (abandoned, or deleted by an operator) gets no more links.
+      const [tenant] = await deps.orm.em.fork().execute<Array<{ status: string }>>('select status from tenant where id = ?', [tenantId]);
+      if (tenant?.status !== 'active' && tenant?.status !== 'suspended') return { kind: 'refused', message: `the tenant is ${tenant?.status ?? 'gone'}` };
       const handle = await deps.client.workflow.start('emailVerification', {
         taskQueue: deps.taskQueue,
         workflowId: emailVerificationWorkflowId(tenantId),
