@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { billingTrialWorkflowId, provisioningWorkflowId, tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
+import { billingTrialWorkflowId, emailVerificationWorkflowId, provisioningWorkflowId, tenantLifecycleWorkflowId } from '../../src/temporal/workflow-ids';
 
 const SCREENSHOTS = path.resolve(__dirname, '../../test-results');
 // Without the background-networking flags Chromium keeps dialling hosts this machine cannot reach.
@@ -15,18 +15,23 @@ export interface UiTenant {
 }
 
 /**
- * What an operator does in the Web UI: filter by `TenantId="…"` and see exactly the tenant's provisioning, lifecycle
- * and trial workflows, then narrow by `TenantLifecycleState`. Fails if another tenant's workflow matches.
+ * What an operator does in the Web UI: filter by `TenantId="…"` and see exactly the tenant's provisioning, lifecycle,
+ * trial and email-verification workflows, then narrow by `TenantLifecycleState`. Fails if another tenant's workflow
+ * matches.
  */
 export async function expectTenantFilterInWebUi(browser: Browser, uiUrl: string, tenant: UiTenant, otherTenant: UiTenant, screenshotPrefix: string): Promise<void> {
   const page = await browser.newPage();
   try {
     const query = encodeURIComponent(`TenantId="${tenant.tenantId}"`);
     await page.goto(`${uiUrl}/namespaces/default/workflows?query=${query}`);
-    for (const workflowId of [provisioningWorkflowId(tenant.slug), tenantLifecycleWorkflowId(tenant.tenantId), billingTrialWorkflowId(tenant.tenantId)]) {
-      await page.getByText(workflowId).first().waitFor({ timeout: 30_000 });
-    }
-    await page.getByText('3 Workflows', { exact: true }).waitFor({ timeout: 10_000 });
+    const tenantWorkflows = [
+      provisioningWorkflowId(tenant.slug),
+      tenantLifecycleWorkflowId(tenant.tenantId),
+      billingTrialWorkflowId(tenant.tenantId),
+      emailVerificationWorkflowId(tenant.tenantId),
+    ];
+    for (const workflowId of tenantWorkflows) await page.getByText(workflowId).first().waitFor({ timeout: 30_000 });
+    await page.getByText(`${tenantWorkflows.length} Workflows`, { exact: true }).waitFor({ timeout: 10_000 });
     expect(await page.getByText(provisioningWorkflowId(otherTenant.slug)).count()).toBe(0);
     expect(await page.getByText(tenantLifecycleWorkflowId(otherTenant.tenantId)).count()).toBe(0);
     await mkdir(SCREENSHOTS, { recursive: true });
