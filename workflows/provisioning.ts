@@ -140,22 +140,14 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
   }
 
   if (localSteps) {
-    // Both children at once: one round trip instead of two.
-    await Promise.all([startLifecycle(input), alreadyStartedIsFine(startBillingTrialChild(input.tenantId))]);
+    // The children at once: one round trip. The owner's email is checked from here on; sagas recorded before
+    // verification existed replay without it.
+    const verification = patched('start-email-verification') ? [alreadyStartedIsFine(startEmailVerificationChild(verificationInput(input)))] : [];
+    await Promise.all([startLifecycle(input), alreadyStartedIsFine(startBillingTrialChild(input.tenantId)), ...verification]);
   } else {
     // Sagas recorded before these children existed replay without starting them.
     if (patched('start-tenant-lifecycle')) await startLifecycle(input);
     if (patched('start-billing-trial')) await alreadyStartedIsFine(startBillingTrialChild(input.tenantId));
-  }
-  // The owner's email is checked from here on; sagas recorded before verification existed replay without it.
-  if (patched('start-email-verification')) {
-    await alreadyStartedIsFine(
-      startEmailVerificationChild({
-        tenantId: input.tenantId,
-        reminderAfterHours: input.verification?.reminderAfterHours ?? DEFAULT_VERIFICATION_REMINDER_HOURS,
-        abandonAfterDays: input.verification?.abandonAfterDays ?? DEFAULT_UNVERIFIED_SIGNUP_DAYS,
-      }),
-    );
   }
 
   progress.outcome = 'active';
@@ -202,6 +194,13 @@ async function startLifecycle(input: ProvisionTenantInput): Promise<void> {
     }),
   );
 }
+
+/** The verification the saga starts: the settings the signup service passed (from config), or the defaults. */
+const verificationInput = (input: ProvisionTenantInput) => ({
+  tenantId: input.tenantId,
+  reminderAfterHours: input.verification?.reminderAfterHours ?? DEFAULT_VERIFICATION_REMINDER_HOURS,
+  abandonAfterDays: input.verification?.abandonAfterDays ?? DEFAULT_UNVERIFIED_SIGNUP_DAYS,
+});
 
 /** A child already running means a crash came between starting it and recording that: nothing is left to do. */
 async function alreadyStartedIsFine(start: Promise<unknown>): Promise<void> {

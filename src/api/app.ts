@@ -22,6 +22,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { authRoutes } from './routes/auth';
 import { metricsRoutes } from './routes/operations';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
+import { linkPageRoutes } from './routes/link-pages';
 import { policyRoutes } from './routes/policies';
 import { runRoutes } from './routes/runs';
 import { signupRoutes } from './routes/signup';
@@ -114,6 +115,7 @@ export function buildApp(deps: AppDependencies): Express {
     app.use(accountRoutes({ accounts: deps.accounts, route, stores: access.rateLimitStores, gates: access.gates }));
     app.use(teamRoutes({ accounts: deps.accounts, orm: deps.orm, route, stores: access.rateLimitStores, gates: access.gates }));
     app.use(adminAccountRoutes({ accounts: deps.accounts, orm: deps.orm, route }));
+    app.use(linkPageRoutes({ productName: deps.accounts.productName, route }));
   }
   if (deps.lifecycle) {
     app.use(adminTenantRoutes({ lifecycle: deps.lifecycle, stallHours: deps.onboardingStallHours ?? 72, route }));

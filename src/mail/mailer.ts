@@ -23,9 +23,13 @@ export class MailRefused extends Error {
   }
 }
 
-/** SMTP through nodemailer (a pool: one connection serves many sends). A 5xx reply is permanent; anything else may pass on a retry. */
-export function createSmtpMailer(options: { smtpUrl: string; from: string }): Mailer {
-  return fromTransport(nodemailer.createTransport(`${options.smtpUrl}${options.smtpUrl.includes('?') ? '&' : '?'}pool=true`), options.from);
+/**
+ * SMTP through nodemailer: by default a pool (one connection serves many sends, kept open until `close()`); without
+ * it, a connection per mail. A 5xx reply is permanent; anything else may pass on a retry.
+ */
+export function createSmtpMailer(options: { smtpUrl: string; from: string; pool?: boolean }): Mailer {
+  const url = options.pool === false ? options.smtpUrl : `${options.smtpUrl}${options.smtpUrl.includes('?') ? '&' : '?'}pool=true`;
+  return fromTransport(nodemailer.createTransport(url), options.from);
 }
 
 /** Any nodemailer transport (the history recorder's stream transport, say). */

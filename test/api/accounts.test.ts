@@ -81,6 +81,13 @@ describe('email verification of a signup', () => {
     expect(overCeiling.status).toBe(403);
     expect(overCeiling.body.gate).toBe('verification');
 
+    // The link opens a page that posts the token; opening it spends nothing (a mail scanner may follow it first).
+    const link = new URL(/https?:\/\/\S+\/verify-email\?token=\S+/.exec(mail!.Text)![0]);
+    const page = await request(subject.app).get(`${link.pathname}${link.search}`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.text).toContain('/api/v1/auth/verify-email');
     const verified = await request(subject.app).post('/api/v1/auth/verify-email').send({ token: linkToken(mail!, 'verify-email') });
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ tenantId: signup.tenantId });

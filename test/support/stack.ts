@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { createControlPlaneWorker, WORKFLOWS_PATH } from '../../workers/control-plane-worker';
 import type { AccountMailDependencies } from '../../activities/account-mail';
 import { accountMailFromConfig } from '../../src/mail/from-config';
+import { createSmtpMailer } from '../../src/mail/mailer';
 
 // Only warnings from the SDK: its info lines would bury the test report.
 try {
@@ -112,9 +113,14 @@ export async function startWorker(options: {
   });
 }
 
-let sharedMail: AccountMailDependencies | undefined;
-/** One SMTP pool per test process, to the suite's Mailpit. */
-export const testMail = (): AccountMailDependencies => (sharedMail ??= accountMailFromConfig(testConfig({ AUTH_TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123456789' })));
+/**
+ * Mail to the suite's Mailpit with the test config's link secret, a connection per mail: a pool's idle connection
+ * would outlive the test file that opened it.
+ */
+export function testMail(): AccountMailDependencies {
+  const config = testConfig({ AUTH_TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123456789' });
+  return { ...accountMailFromConfig(config), mailer: createSmtpMailer({ smtpUrl: testSmtpUrl(), from: config.MAIL_FROM, pool: false }) };
+}
 
 export interface DevServerWorker {
   temporal: DevServerHarness;

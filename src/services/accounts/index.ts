@@ -23,6 +23,8 @@ export function createAccountServices(deps: { client: Client; orm: Orm; config: 
     verification: createVerificationService({ ...common, settings: verificationSettingsOf(config) }),
     passwordReset: createPasswordResetService(common),
     team: createTeamService({ ...common, expiryDays: config.INVITATION_EXPIRY_DAYS, reminderAfterHours: config.INVITATION_REMINDER_HOURS }),
+    /** Named on the pages the links open. */
+    productName: config.PRODUCT_NAME,
     limits: {
       passwordResetsPerAddress: config.PASSWORD_RESET_PER_IP_PER_HOUR,
       passwordResetsPerAccount: config.PASSWORD_RESET_PER_ACCOUNT_PER_HOUR,
