@@ -179,6 +179,13 @@ describe('password reset', () => {
       expect(statuses).toEqual([202, 202, 429]);
     }
   });
+
+  it('limits requests per client address, whatever addresses they ask about', async () => {
+    const limited = await app({ PASSWORD_RESET_PER_IP_PER_HOUR: '3' });
+    const statuses = [];
+    for (let attempt = 0; attempt < 4; attempt += 1) statuses.push((await request(limited.app).post('/api/v1/auth/password-reset').send({ email: `spray-${attempt}-${uniqueSlug('z')}@example.com` })).status);
+    expect(statuses).toEqual([202, 202, 202, 429]);
+  });
 });
 
 describe('invitations and seats', () => {
