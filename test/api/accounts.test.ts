@@ -7,7 +7,7 @@ import request from 'supertest';
 import type { Orm } from '../../src/db/orm';
 import { passwordResetWorkflowIdFor } from '../../src/services/accounts/password-reset-service';
 import { emailVerificationWorkflowId, invitationWorkflowId } from '../../src/temporal/workflow-ids';
-import { bearer, buildTestApp, KNOWN_PASSWORD, knownPasswordHash, login, provisionTeam, type TestApp } from '../support/auth';
+import { bearer, buildTestApp, KNOWN_PASSWORD, knownPasswordHash, login, provisionTeam, setTenantStatus, type TestApp } from '../support/auth';
 import { linkToken, mailsTo, waitForMails } from '../support/mailpit';
 import { createActiveTenant } from '../support/runs';
 import { connectToDevServer, startWorker, testOrm, uniqueSlug, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
@@ -231,6 +231,20 @@ describe('invitations and seats', () => {
     expect(accepted.status).toBe(201);
     expect(accepted.body).toMatchObject({ tenantId: team.tenantId, role: 'admin', newAccount: false, userId: other.members.viewer.userId });
     expect((await login(subject.app, other.members.viewer.email, team.tenantId)).accessToken).toEqual(expect.any(String));
+  });
+
+  it('lets nobody join a tenant that is not active, and keeps the invitation for when it is', async () => {
+    const tenant = await createActiveTenant(orm);
+    const owner = await ownerSession(tenant.tenantId, tenant.ownerEmail);
+    const email = `paused-${uniqueSlug('p')}@example.com`;
+    await invite(subject, tenant.tenantId, owner, email).expect(201);
+    const token = linkToken((await waitForMails(email, 1))[0]!, 'accept-invitation');
+    await setTenantStatus(orm, tenant.tenantId, 'suspended');
+    const refused = await request(subject.app).post('/api/v1/invitations/accept').send({ token, password: NEW_PASSWORD });
+    expect(refused.status).toBe(409);
+    expect(refused.body.title).toBe('Tenant not available');
+    await setTenantStatus(orm, tenant.tenantId, 'active');
+    expect((await request(subject.app).post('/api/v1/invitations/accept').send({ token, password: NEW_PASSWORD })).status).toBe(201);
   });
 
   it("kills a revoked invitation's link and frees its seat", async () => {

@@ -117,7 +117,7 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
       responses: {
         201: { description: 'The membership' },
         401: { description: 'The address has an account and the password is not its password' },
-        409: { description: 'Already a member, or the tenant has no seat left on its plan' },
+        409: { description: 'Already a member, the tenant has no seat left on its plan, or it is not active' },
         ...LINK_GONE,
       },
     },
@@ -134,6 +134,8 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
           throw new Problem(401, 'Invalid credentials', 'This address has an account: give its password to join.', {}, { 'WWW-Authenticate': 'Bearer realm="control-plane"' });
         case 'already_member':
           throw new Problem(409, 'Already a member', 'This account is already a member of the tenant.');
+        case 'tenant_unavailable':
+          throw new Problem(409, 'Tenant not available', `The organisation is ${outcome.status.replace('_', ' ')} and takes no new members now.`);
         case 'no_seat':
           throw new Problem(409, 'No seat left', `The tenant's plan has ${outcome.seats.limit} seats, all taken; ask an admin to free one or upgrade.`, { seats: outcome.seats });
         case 'accepted':

@@ -49,6 +49,7 @@ export type AcceptOutcome =
   | { kind: 'wrong_password' }
   | { kind: 'weak_password'; problems: string[] }
   | { kind: 'already_member' }
+  | { kind: 'tenant_unavailable'; status: string }
   | { kind: 'no_seat'; seats: SeatCount };
 export type MemberChangeOutcome = 'changed' | 'not_found' | 'last_owner' | 'outranked' | 'not_grantable';
 
@@ -201,6 +202,9 @@ export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: s
         const holder = await findLiveLinkToken(tx, 'invitation', tokenHash, now());
         const [current] = await tx.execute<Array<{ status: InvitationStatus }>>('select status from invitation where id = ? for update', [invitation.id]);
         if (!holder || current?.status !== 'pending') return { kind: 'invalid_token' };
+        // Nobody joins a tenant that is suspended or on its way out; the invitation stays, for when it is active again.
+        const [tenant] = await tx.execute<Array<{ status: string }>>('select status from tenant where id = ?', [invitation.tenant_id]);
+        if (tenant?.status !== 'active') return { kind: 'tenant_unavailable', status: tenant?.status ?? 'gone' };
         const userId = existing?.id ?? randomUUID();
         if (existing && (await tx.execute('select 1 from tenant_membership where tenant_id = ? and user_id = ?', [invitation.tenant_id, userId])).length > 0) return { kind: 'already_member' };
         const seats = await countSeats(tx, invitation.tenant_id, invitation.id);
