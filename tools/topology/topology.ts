@@ -1,17 +1,23 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createOrm, migrate } from '../../src/db/orm';
+import { startMailpit } from '../../src/mail/mailpit';
 import { freePort, freePortBelow } from '../fixtures/ports';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process';
 import type { PostgresServer } from './postgres';
 import { startTemporalServer, type TemporalServerPorts } from './temporal-server';
 import { startUiServer } from './ui-server';
 
-/** The production shape on one machine: a Temporal server on Postgres, its Web UI, and the control plane split by role. */
+/**
+ * The production shape on one machine: a Temporal server on Postgres, its Web UI, a mail catcher, and the control
+ * plane split by role.
+ */
 export interface Topology {
   temporalAddress: string;
   temporalMetricsUrl: string;
   uiUrl: string;
+  /** Mailpit's web UI when the topology runs its own mail catcher (no SMTP_URL given). */
+  mailUiUrl?: string;
   databaseUrl: string;
   apis: ControlPlaneProcess[];
   workers: ControlPlaneProcess[];
@@ -22,6 +28,9 @@ export interface Topology {
 export interface TopologyPorts {
   temporal: TemporalServerPorts;
   ui: number;
+  /** The topology's Mailpit (SMTP and web UI), when no SMTP_URL is given: one mail catcher for every process. */
+  mailSmtp: number;
+  mailUi: number;
   apis: number[];
   workers: number[];
   /** The Temporal SDK's metrics exporter of each worker process (loopback, appended to its /metrics). */
@@ -54,6 +63,8 @@ export const DEFAULT_TOPOLOGY_PORTS: TopologyPorts = {
     metrics: 8433,
   },
   ui: 8434,
+  mailSmtp: 1125,
+  mailUi: 8435,
   apis: [3101, 3102],
   workers: [9501, 9502],
   workerSdkMetrics: [9511, 9512],
@@ -77,6 +88,8 @@ export async function freeTopologyPorts(): Promise<TopologyPorts> {
       metrics: await next(),
     },
     ui: await next(),
+    mailSmtp: await next(),
+    mailUi: await next(),
     apis: [await next(), await next()],
     workers: [await next(), await next()],
     workerSdkMetrics: [await next(), await next()],
@@ -109,7 +122,21 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     await migrate(orm);
     await orm.close(true);
 
-    const environment = { ...options.environment, TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: databaseUrl, DATA_DIR: options.directory };
+    // One mail server for the fleet: without it each process would start a Mailpit of its own on the same port.
+    let mailUiUrl: string | undefined;
+    let smtpUrl = options.environment.SMTP_URL;
+    if (!smtpUrl) {
+      const mailpit = await startMailpit({
+        smtpPort: options.ports.mailSmtp,
+        uiPort: options.ports.mailUi,
+        databaseFile: path.join(options.directory, 'mailpit', 'mailpit.db'),
+        log: options.log,
+      });
+      stops.push(mailpit.stop);
+      mailUiUrl = mailpit.uiUrl;
+      smtpUrl = mailpit.smtpUrl;
+    }
+    const environment = { ...options.environment, SMTP_URL: smtpUrl, TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: databaseUrl, DATA_DIR: options.directory };
     const start = async (name: string, role: 'api' | 'worker', port: number, extra: Record<string, string> = {}) => {
       const child = await startControlPlaneProcess({
         name,
@@ -126,7 +153,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       options.ports.workers.map((port, index) => start(`worker-${index + 1}`, 'worker', port, { WORKER_METRICS_PORT: String(options.ports.workerSdkMetrics[index]) })),
     );
     const apis = await Promise.all(options.ports.apis.map((port, index) => start(`api-${index + 1}`, 'api', port)));
-    return { temporalAddress: temporal.address, temporalMetricsUrl: temporal.metricsUrl, uiUrl: ui.url, databaseUrl, apis, workers, stop };
+    return { temporalAddress: temporal.address, temporalMetricsUrl: temporal.metricsUrl, uiUrl: ui.url, mailUiUrl, databaseUrl, apis, workers, stop };
   } catch (error) {
     await stop();
     throw error;
