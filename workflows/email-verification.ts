@@ -14,21 +14,14 @@ import {
 import { VERIFICATION_TOKEN_TTL_HOURS } from '../src/domain/link-token';
 import { TENANT_ID } from '../src/temporal/search-attributes';
 import { emailVerificationWorkflowId } from '../src/temporal/workflow-ids';
+import { ACCOUNT_DATABASE_STEPS, ACCOUNT_MAIL } from './account-activity-options';
 import { failureMessage, permanentFailure } from './failures';
 
 const HOUR_MS = 60 * 60 * 1000;
 
-// Database steps: short transactions, retried until the database answers.
-const steps = proxyActivities<EmailVerificationActivities & AccountMailActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const steps = proxyActivities<EmailVerificationActivities & AccountMailActivities>(ACCOUNT_DATABASE_STEPS);
 
-// A mail server that is down for minutes is retried; past that the mail goes on the operators' list, not lost.
-const mail = proxyActivities<EmailVerificationActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-});
+const mail = proxyActivities<EmailVerificationActivities>(ACCOUNT_MAIL);
 
 const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
 

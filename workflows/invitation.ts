@@ -14,21 +14,14 @@ import {
 } from '../src/contracts/accounts';
 import { DAY_MS } from '../src/domain/duration';
 import { MAX_INVITATION_EXTENSION_DAYS } from '../src/domain/invitation';
+import { ACCOUNT_DATABASE_STEPS, ACCOUNT_MAIL } from './account-activity-options';
 import { failureMessage, permanentFailure } from './failures';
 
 const HOUR_MS = 60 * 60 * 1000;
 
-// Database steps: short transactions, retried until the database answers.
-const steps = proxyActivities<InvitationActivities & AccountMailActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const steps = proxyActivities<InvitationActivities & AccountMailActivities>(ACCOUNT_DATABASE_STEPS);
 
-// A mail server that is down for minutes is retried; past that the mail goes on the operators' list, not lost.
-const mail = proxyActivities<InvitationActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-});
+const mail = proxyActivities<InvitationActivities>(ACCOUNT_MAIL);
 
 /** One invitation: its expiry, the reminder still to send, and how it ended. */
 class PendingInvitation {

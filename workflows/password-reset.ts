@@ -3,15 +3,12 @@ import type { AccountMailActivities } from '../activities/account-mail';
 import type { PasswordResetActivities } from '../activities/password-reset';
 import { passwordResetCompletedSignal, passwordResetRequestedSignal, type PasswordResetInput } from '../src/contracts/accounts';
 import { PASSWORD_RESET_TOKEN_TTL_MINUTES } from '../src/domain/link-token';
+import { ACCOUNT_DATABASE_STEPS } from './account-activity-options';
 import { failureMessage } from './failures';
 
 const LINK_TTL_MS = PASSWORD_RESET_TOKEN_TTL_MINUTES * 60 * 1000;
 
-// Database steps: short transactions, retried until the database answers.
-const steps = proxyActivities<PasswordResetActivities & AccountMailActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const steps = proxyActivities<PasswordResetActivities & AccountMailActivities>(ACCOUNT_DATABASE_STEPS);
 
 // A reset link is useful for 30 minutes: a few retries within them, then the mail goes on the operators' list.
 const mail = proxyActivities<PasswordResetActivities>({
