@@ -32,7 +32,7 @@ export interface GuardedState extends ActivePolicy {
  * readTenantStatus and readActivePolicy lock them (a suspension or a rule change waits for the step in flight), and
  * whether the tenant's schema exists.
  */
-async function readGuardedState(em: EntityManager, tenantId: string): Promise<{ status: TenantStatus | undefined; active: ActivePolicy; tenantTablesPresent: boolean }> {
+export async function readGuardedState(em: EntityManager, tenantId: string): Promise<{ status: TenantStatus | undefined; active: ActivePolicy; tenantTablesPresent: boolean }> {
   const rows = await em.execute<Array<{ status: TenantStatus | null; rules: Array<{ rule: string; params: unknown }>; tables_present: boolean }>>(
     `with locked_tenant as (select status from tenant where id = ? for share),
           active_rules as (select rule, params from policy_rule where tenant_id = ? and active order by rule for share)

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { StepError, type RunContext, type RunStepContext } from '../src/contracts/run';
 import type { Orm } from '../src/db/orm';
-import { acknowledge, recordRunAudit } from '../src/db/run-trail';
+import { acknowledgeWithAudit } from '../src/db/run-trail';
 import { compensationKey, stepKey } from '../src/domain/run-audit';
 import type { EffectStep, EffectStepKind, StepOfKind } from '../src/domain/step-kinds';
 import { tenantSchemaName } from '../src/domain/tenant-status';
@@ -52,8 +52,7 @@ export function createRunStepActivities(deps: RunStepDependencies) {
         throw ApplicationFailure.create({ type: StepError.TenantSchemaMissing, message: "the tenant's schema does not exist", nonRetryable: true });
       }
       const outcome = await effect(em);
-      await acknowledge(em, call.runId, stepKey(call.stepIndex));
-      await recordRunAudit(em, call, 'run.step_applied', `${stepKey(call.stepIndex)}:applied`, {
+      await acknowledgeWithAudit(em, call, stepKey(call.stepIndex), 'run.step_applied', `${stepKey(call.stepIndex)}:applied`, {
         details: { stepIndex: call.stepIndex, kind: (call.step as EffectStep).kind, ...outcome.details },
       });
       return { applied: outcome.applied };
@@ -65,8 +64,7 @@ export function createRunStepActivities(deps: RunStepDependencies) {
     return deps.orm.em.fork().transactional(async (em) => {
       // An offboarded tenant's schema may already be gone: then there is nothing left to restore.
       const outcome = (await tenantTablesExist(em, call.tenantId)) ? await undo(em) : { undone: false };
-      await acknowledge(em, call.runId, compensationKey(call.stepIndex));
-      await recordRunAudit(em, call, 'run.step_compensated', `${compensationKey(call.stepIndex)}:done`, {
+      await acknowledgeWithAudit(em, call, compensationKey(call.stepIndex), 'run.step_compensated', `${compensationKey(call.stepIndex)}:done`, {
         details: { stepIndex: call.stepIndex, kind: call.kind, undone: outcome.undone },
       });
       return outcome;

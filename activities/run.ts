@@ -12,11 +12,10 @@ import type {
 } from '../src/contracts/run';
 import { advanceOnboarding } from '../src/db/onboarding';
 import type { Orm } from '../src/db/orm';
-import { readActivePolicy } from '../src/db/policy-rules';
-import { acknowledge, declareExpectations, recordRunAudit, waiveUnmetExpectations } from '../src/db/run-trail';
+import { acknowledgeWithAudit, declareExpectations, movePhaseWithAudit, recordRunAudit, waiveUnmetExpectations } from '../src/db/run-trail';
 import type { GateDecision } from '../src/domain/gate-decision';
 import { compensationKey, FINALIZE_RUN_KEY, GOVERNANCE_KEY, stepKey } from '../src/domain/run-audit';
-import { phasesLeadingTo, type RunPhase } from '../src/domain/run-phase';
+import type { RunPhase } from '../src/domain/run-phase';
 import { evaluateGovernance, lifecycleGate, stepCountGate } from '../src/domain/run-policy';
 import type { RunPlan, StepKind } from '../src/domain/step-kinds';
 import { storableText } from '../src/domain/storable-text';
@@ -24,7 +23,7 @@ import { openRunRecords, storedRunJson } from '../src/db/run-opening';
 import { tenantSchemaName } from '../src/domain/tenant-status';
 import type { GateRecorder } from '../src/gates/gate-recorder';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
-import { assertRunMayProceed, readTenantStatus } from './run-guard';
+import { assertRunMayProceed, readGuardedState } from './run-guard';
 
 /**
  * An execution-boundary gate beyond the lifecycle and step-count gates: abuse protection and billing limits plug in
@@ -63,22 +62,8 @@ export function createRunActivities(deps: RunDependencies) {
   const transaction = <T>(work: (em: EntityManager) => Promise<T>) => deps.orm.em.fork().transactional(work);
   const guard = { switches: deps.killSwitches, gates: deps.gates };
 
-  /** Forward-only: moves the row to `to` only from a phase with an edge to it; says which phase it left, if it moved. */
-  async function movePhase(em: EntityManager, runId: string, to: RunPhase): Promise<RunPhase | undefined> {
-    // One statement: the row is locked by the update, and the phase it left read from the locked row.
-    const rows = await em.execute<Array<{ phase: RunPhase }>>(
-      `update run set phase = ?, updated_at = now() from (select id, phase from run where id = ? for update) as before
-         where run.id = before.id and before.phase in (?) returning before.phase`,
-      [to, runId, phasesLeadingTo(to)],
-    );
-    return rows[0]?.phase;
-  }
-
-  /** The row's phase moved forward and its audit event, unless the row is there already (or not yet). */
-  async function tracePhase(em: EntityManager, run: RunContext, phase: RunPhase): Promise<void> {
-    const from = await movePhase(em, run.runId, phase);
-    if (from !== undefined) await recordRunAudit(em, run, 'run.phase_changed', `phase:${phase}`, { from, to: phase });
-  }
+  /** A phase trace: the row moved forward and its audit event, unless the row is there already (or not yet). */
+  const tracePhase = (em: EntityManager, run: RunContext, phase: RunPhase) => movePhaseWithAudit(em, run, phase, 'run.phase_changed', `phase:${phase}`);
 
   /**
    * Writes the run's final row, creating it if the opening trace never landed; a finished row is never rewritten. A run
@@ -106,7 +91,53 @@ export function createRunActivities(deps: RunDependencies) {
         closing.submittedBy,
       ],
     );
-    await acknowledge(em, closing.runId, FINALIZE_RUN_KEY);
+  }
+
+  /**
+   * COMPLETED: the row, the force-complete override if any (audited, with what it skipped), the forward-only
+   * onboarding step, and the finalize_run ack with the closing audit event.
+   */
+  async function closeCompleted(em: EntityManager, input: RunClosing, override: RunOverride | null): Promise<void> {
+    await closeRun(em, input, 'COMPLETED', null, override);
+    if (override) {
+      await waiveUnmetExpectations(em, input.runId, `force-completed by ${override.actor}: ${override.reason}`);
+      await recordRunAudit(em, input, 'run.force_completed', 'force_completed', {
+        actor: override.actor,
+        reason: override.reason,
+        details: { skippedSteps: override.skippedSteps, skippedGovernance: override.skippedGovernance },
+      });
+    }
+    await advanceOnboarding(em, { tenantId: input.tenantId, milestone: 'run_completed', actor: 'system:run-kernel', correlationId: input.runId });
+    await acknowledgeWithAudit(em, input, FINALIZE_RUN_KEY, 'run.completed', 'closed', { to: 'COMPLETED', details: { degraded: input.degraded, forced: override !== null } });
+  }
+
+  /**
+   * The tenant's rules on what the run actually did (debits read back from its ledger), after the mid-run guard. Pass
+   * and reject conclude the checkpoint (acknowledged with the verdict's audit event); approval_required leaves it to
+   * recordApproval.
+   */
+  async function judgeGovernance(em: EntityManager, input: RunContext & { policyFingerprint: string; executedKinds: StepKind[] }): Promise<GovernanceResult> {
+    const { policy } = await assertRunMayProceed(em, input, guard);
+    await tracePhase(em, input, 'GOVERNANCE_CHECK');
+    const debited = await em.execute<Array<{ total: string }>>(
+      `select coalesce(sum(-amount), 0) as total from "${tenantSchemaName(input.tenantId)}"."credit_ledger" where amount < 0 and entry_key ~ ?`,
+      [`^${input.runId}:[0-9]+$`],
+    );
+    const totalDebited = Number(debited[0]?.total ?? 0);
+    const verdict = evaluateGovernance(policy, { executedKinds: input.executedKinds, totalDebited });
+    const action = { pass: 'run.governance_passed', reject: 'run.governance_rejected', approval_required: 'run.approval_requested' }[verdict.outcome];
+    const audit = {
+      reason: verdict.outcome === 'approval_required' ? verdict.reason : verdict.violations.join('; ') || undefined,
+      details: { totalDebited, violations: verdict.violations },
+    };
+    if (verdict.outcome === 'approval_required') await recordRunAudit(em, input, action, 'governance', audit);
+    else await acknowledgeWithAudit(em, input, GOVERNANCE_KEY, action, 'governance', audit);
+    return {
+      outcome: verdict.outcome,
+      violations: verdict.violations,
+      totalDebited,
+      ...(verdict.outcome === 'approval_required' ? { approval: { reason: verdict.reason, timeoutSeconds: verdict.timeoutSeconds } } : {}),
+    };
   }
 
   return {
@@ -125,9 +156,11 @@ export function createRunActivities(deps: RunDependencies) {
      */
     async authorizeRun(input: RunContext & { stepCount: number; enter?: 'EXECUTING' }): Promise<AuthorizationResult> {
       const { result, decisions } = await transaction(async (em) => {
-        const { policy, fingerprint } = await readActivePolicy(em, input.tenantId);
+        // tenant.status and the active rules, share-locked, in one round trip (as the mid-run guard reads them).
+        const { status, active } = await readGuardedState(em, input.tenantId);
+        const { policy, fingerprint } = active;
         const gates: Array<() => Promise<GateDecision>> = [
-          async () => lifecycleGate(await readTenantStatus(em, input.tenantId)),
+          async () => lifecycleGate(status),
           async () => stepCountGate(input.stepCount, policy),
           ...(deps.executionGates ?? []).map((gate) => () => gate(em, input)),
         ];
@@ -138,8 +171,7 @@ export function createRunActivities(deps: RunDependencies) {
         }
         const final = taken.at(-1)!;
         if (final.allowed) {
-          const from = await movePhase(em, input.runId, 'AUTHORIZED');
-          await recordRunAudit(em, input, 'run.authorized', 'authorized', { from, to: 'AUTHORIZED', details: { policyFingerprint: fingerprint } });
+          await movePhaseWithAudit(em, input, 'AUTHORIZED', 'run.authorized', 'authorized', { details: { policyFingerprint: fingerprint } });
           if (input.enter) await tracePhase(em, input, input.enter);
         } else {
           await recordRunAudit(em, input, 'run.refused', 'refused', { reason: final.reason, details: { gate: final.gate, outcome: final.outcome } });
@@ -170,9 +202,9 @@ export function createRunActivities(deps: RunDependencies) {
     },
 
     async completeWaitStep(input: RunContext & { stepIndex: number }): Promise<void> {
-      await transaction(async (em) => {
-        await acknowledge(em, input.runId, stepKey(input.stepIndex));
-        await recordRunAudit(em, input, 'run.step_applied', `${stepKey(input.stepIndex)}:applied`, { details: { stepIndex: input.stepIndex, kind: 'wait' } });
+      // One statement: atomic without a transaction around it.
+      await acknowledgeWithAudit(deps.orm.em.fork(), input, stepKey(input.stepIndex), 'run.step_applied', `${stepKey(input.stepIndex)}:applied`, {
+        details: { stepIndex: input.stepIndex, kind: 'wait' },
       });
     },
 
@@ -182,12 +214,12 @@ export function createRunActivities(deps: RunDependencies) {
      */
     async recordApproval(input: RunContext & { approvalKey: string; decision: 'approved' | 'rejected' | 'timed_out'; actor?: string; note?: string }): Promise<void> {
       await transaction(async (em) => {
-        if (input.decision === 'approved' || input.approvalKey === GOVERNANCE_KEY) await acknowledge(em, input.runId, input.approvalKey);
-        await recordRunAudit(em, input, `run.approval_${input.decision}`, `approval:${input.approvalKey}`, {
-          actor: input.actor,
-          reason: input.note,
-          details: { approvalKey: input.approvalKey },
-        });
+        const audit = { actor: input.actor, reason: input.note, details: { approvalKey: input.approvalKey } };
+        if (input.decision === 'approved' || input.approvalKey === GOVERNANCE_KEY) {
+          await acknowledgeWithAudit(em, input, input.approvalKey, `run.approval_${input.decision}`, `approval:${input.approvalKey}`, audit);
+        } else {
+          await recordRunAudit(em, input, `run.approval_${input.decision}`, `approval:${input.approvalKey}`, audit);
+        }
       });
     },
 
@@ -196,28 +228,24 @@ export function createRunActivities(deps: RunDependencies) {
      * reject conclude the checkpoint here; approval_required leaves it to recordApproval.
      */
     async evaluateRunGovernance(input: RunContext & { policyFingerprint: string; executedKinds: StepKind[] }): Promise<GovernanceResult> {
+      return transaction((em) => judgeGovernance(em, input));
+    },
+
+    /**
+     * GOVERNANCE_CHECK and, when the verdict is pass, the close (FINALIZING, COMPLETED) in the same transaction: one
+     * local activity at the end of a run where there were two. A reject or an approval leaves the run open, as
+     * evaluateRunGovernance does. A retry after the close committed (its worker died before recording the result)
+     * finds the run completed and says so without judging it again: a completed run is never rolled back.
+     */
+    async concludeRun(input: RunClosing & { policyFingerprint: string; executedKinds: StepKind[] }): Promise<GovernanceResult & { closed: boolean }> {
       return transaction(async (em) => {
-        const { policy } = await assertRunMayProceed(em, input, guard);
-        const from = await movePhase(em, input.runId, 'GOVERNANCE_CHECK');
-        if (from !== undefined) await recordRunAudit(em, input, 'run.phase_changed', 'phase:GOVERNANCE_CHECK', { from, to: 'GOVERNANCE_CHECK' });
-        const debited = await em.execute<Array<{ total: string }>>(
-          `select coalesce(sum(-amount), 0) as total from "${tenantSchemaName(input.tenantId)}"."credit_ledger" where amount < 0 and entry_key ~ ?`,
-          [`^${input.runId}:[0-9]+$`],
-        );
-        const totalDebited = Number(debited[0]?.total ?? 0);
-        const verdict = evaluateGovernance(policy, { executedKinds: input.executedKinds, totalDebited });
-        if (verdict.outcome !== 'approval_required') await acknowledge(em, input.runId, GOVERNANCE_KEY);
-        const action = { pass: 'run.governance_passed', reject: 'run.governance_rejected', approval_required: 'run.approval_requested' }[verdict.outcome];
-        await recordRunAudit(em, input, action, 'governance', {
-          reason: verdict.outcome === 'approval_required' ? verdict.reason : verdict.violations.join('; ') || undefined,
-          details: { totalDebited, violations: verdict.violations },
-        });
-        return {
-          outcome: verdict.outcome,
-          violations: verdict.violations,
-          totalDebited,
-          ...(verdict.outcome === 'approval_required' ? { approval: { reason: verdict.reason, timeoutSeconds: verdict.timeoutSeconds } } : {}),
-        };
+        const [row] = await em.execute<Array<{ outcome: string | null }>>(`select outcome from run where id = ? for update`, [input.runId]);
+        if (row?.outcome === 'completed') return { outcome: 'pass' as const, violations: [], totalDebited: 0, closed: true };
+        const verdict = await judgeGovernance(em, input);
+        if (verdict.outcome !== 'pass') return { ...verdict, closed: false };
+        await tracePhase(em, input, 'FINALIZING');
+        await closeCompleted(em, input, null);
+        return { ...verdict, closed: true };
       });
     },
 
@@ -245,30 +273,16 @@ export function createRunActivities(deps: RunDependencies) {
           `insert into run_incident (run_id, tenant_id, failure_type, cause, created_at) values (?, ?, ?, ?::jsonb, now()) on conflict (run_id) do nothing`,
           [input.runId, input.tenantId, storableText(input.cause.type, 200), storedRunJson(input.cause)],
         );
-        await recordRunAudit(em, input, 'run.failed', 'closed', { to: 'FAILED', reason: input.cause.message, details: { cause: input.cause } });
+        await acknowledgeWithAudit(em, input, FINALIZE_RUN_KEY, 'run.failed', 'closed', { to: 'FAILED', reason: input.cause.message, details: { cause: input.cause } });
       });
       log.info('run failed', { runId: input.runId, failureType: input.cause.type });
     },
 
-    /**
-     * COMPLETED: the row, the force-complete override if any (audited, with what it skipped), the forward-only
-     * onboarding step, and the finalize_run ack, in one transaction; with `traceFinalizing`, the FINALIZING phase trace
-     * first, folded in.
-     */
+    /** COMPLETED (see closeCompleted) in one transaction; with `traceFinalizing`, the FINALIZING phase trace first, folded in. */
     async finalizeRun(input: RunClosing & { override: RunOverride | null; traceFinalizing?: boolean }): Promise<void> {
       await transaction(async (em) => {
         if (input.traceFinalizing) await tracePhase(em, input, 'FINALIZING');
-        await closeRun(em, input, 'COMPLETED', null, input.override);
-        if (input.override) {
-          await waiveUnmetExpectations(em, input.runId, `force-completed by ${input.override.actor}: ${input.override.reason}`);
-          await recordRunAudit(em, input, 'run.force_completed', 'force_completed', {
-            actor: input.override.actor,
-            reason: input.override.reason,
-            details: { skippedSteps: input.override.skippedSteps, skippedGovernance: input.override.skippedGovernance },
-          });
-        }
-        await advanceOnboarding(em, { tenantId: input.tenantId, milestone: 'run_completed', actor: 'system:run-kernel', correlationId: input.runId });
-        await recordRunAudit(em, input, 'run.completed', 'closed', { to: 'COMPLETED', details: { degraded: input.degraded, forced: input.override !== null } });
+        await closeCompleted(em, input, input.override);
       });
     },
   };

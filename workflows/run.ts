@@ -97,6 +97,12 @@ const localSettle = proxyLocalActivities<KernelActivities>({
 
 /** Runs started before the lean path replay on ordinary activities and an upsert per phase. */
 const LEAN_BOOKKEEPING = 'lean-run-bookkeeping';
+/**
+ * Runs started before it judge governance and finalise in two local activities, and open themselves even when the API
+ * already did: with it, a run the API admitted skips openRun, and a passing verdict closes the run in its own
+ * transaction (concludeRun).
+ */
+const CLOSE_WITH_GOVERNANCE = 'close-with-governance';
 
 const COMPENSATIONS: Record<EffectStepKind, 'restoreRecord' | 'reverseCreditEntry'> = {
   'records.write': 'restoreRecord',
@@ -140,6 +146,10 @@ class RunKernel {
   private readonly undo: Array<{ index: number; kind: EffectStepKind }> = [];
   private currentStep: number | undefined;
   private skippedGovernance = false;
+  /** While concludeRun is in flight its verdict may close the run: an operator override can no longer be honoured. */
+  private concluding = false;
+  /** concludeRun closed the run (COMPLETED) with a passing verdict: nothing is left to finalise. */
+  private closedWithGovernance = false;
   private readonly context: RunContext;
   private readonly startedAt = Date.now();
   /** The bookkeeping activities: local ones on the lean path. */
@@ -150,6 +160,7 @@ class RunKernel {
   constructor(
     private readonly input: RunInput,
     private readonly lean: boolean,
+    private readonly closesWithGovernance: boolean,
   ) {
     this.books = lean ? { forward: localForward, trace: localTrace, settle: localSettle } : { forward, trace, settle };
     this.context = { runId: input.runId, tenantId: input.tenantId };
@@ -187,6 +198,7 @@ class RunKernel {
   validateOverride(request: OperatorOverrideInput): void {
     if (!request?.actor?.trim() || !request.reason?.trim()) throw refuse(RunUpdateRefusal.ActorRequired, 'an override needs an actor and a reason');
     if (this.override !== undefined) throw refuse(RunUpdateRefusal.OverrideAlreadyRequested, `a ${this.override.kind} is already under way`);
+    if (this.concluding) throw refuse(RunUpdateRefusal.NotInterruptible, 'the run is concluding: its governance verdict may already have closed it');
     if (this.status.rollingBack || !OPERATOR_INTERRUPTIBLE_PHASES.includes(this.status.phase)) {
       throw refuse(RunUpdateRefusal.NotInterruptible, `the run is ${this.status.rollingBack ? 'rolling back' : this.status.phase} and can no longer be overridden`);
     }
@@ -204,7 +216,9 @@ class RunKernel {
   /** CREATED → AUTHORIZED → EXECUTING → GOVERNANCE_CHECK. Anything it throws rolls the run back. */
   async execute(): Promise<void> {
     const { plan } = this.input;
-    await this.traced('open run', () => this.books.trace.openRun({ ...this.input, workflowId: workflowInfo().workflowId }));
+    if (!(this.closesWithGovernance && this.input.admitted)) {
+      await this.traced('open run', () => this.books.trace.openRun({ ...this.input, workflowId: workflowInfo().workflowId }));
+    }
 
     // The lean path folds the EXECUTING trace into the authorising transaction.
     const enter = this.lean ? { enter: 'EXECUTING' as const } : {};
@@ -212,8 +226,8 @@ class RunKernel {
     if (!authorization.allowed) {
       throw halt({ type: RunFailure.GateRefused, message: `refused by the ${authorization.gate} gate: ${authorization.reason}`, gate: authorization.gate });
     }
-    await this.enterPhase('AUTHORIZED', 'by-its-activity');
-    await this.enterPhase('EXECUTING', this.lean ? 'by-its-activity' : 'trace');
+    this.enterPhase('AUTHORIZED');
+    await this.enterTracedPhase('EXECUTING', !this.lean);
 
     for (const [index, step] of plan.steps.entries()) {
       this.stopIfTerminated();
@@ -255,7 +269,7 @@ class RunKernel {
     });
     this.status.rollingBack = false;
     this.status.outcome = 'failed';
-    await this.enterPhase('FAILED', 'by-its-activity');
+    this.enterPhase('FAILED');
     this.publishAttributes();
     metrics.runFinished('failed', (Date.now() - this.startedAt) / 1000);
     throw halt(cause);
@@ -275,12 +289,13 @@ class RunKernel {
         : null;
     for (const index of this.status.override?.skippedSteps ?? []) this.mark(index, 'skipped');
     await CancellationScope.nonCancellable(async () => {
-      // The lean path folds the FINALIZING trace into finalizeRun's transaction.
-      await this.enterPhase('FINALIZING', this.lean ? 'by-its-activity' : 'trace');
+      // The lean path folds the FINALIZING trace into finalizeRun's transaction (or concludeRun's, which closed the run).
+      await this.enterTracedPhase('FINALIZING', !this.lean);
+      if (this.closedWithGovernance) return;
       await this.books.settle.finalizeRun({ ...this.closing(), override: this.status.override, ...(this.lean ? { traceFinalizing: true } : {}) });
     });
     this.status.outcome = 'completed';
-    await this.enterPhase('COMPLETED', 'by-its-activity');
+    this.enterPhase('COMPLETED');
     this.publishAttributes();
     metrics.runFinished('completed', (Date.now() - this.startedAt) / 1000);
     const { runId } = this.input;
@@ -288,9 +303,11 @@ class RunKernel {
   }
 
   private async checkGovernance(policyFingerprint: string): Promise<void> {
-    await this.enterPhase('GOVERNANCE_CHECK', 'by-its-activity');
+    this.enterPhase('GOVERNANCE_CHECK');
     const executedKinds = this.status.steps.filter((step) => step.state === 'completed').map((step) => step.kind);
-    const verdict = await this.books.forward.evaluateRunGovernance({ ...this.context, policyFingerprint, executedKinds });
+    const verdict = this.closesWithGovernance
+      ? await this.conclude(policyFingerprint, executedKinds)
+      : await this.books.forward.evaluateRunGovernance({ ...this.context, policyFingerprint, executedKinds });
     if (verdict.outcome === 'reject') {
       throw halt({ type: RunFailure.GovernanceRejected, message: `governance rejected the run: ${verdict.violations.join('; ')}`, violations: verdict.violations });
     }
@@ -300,6 +317,21 @@ class RunKernel {
       await this.settleApproval(GOVERNANCE_KEY, outcome);
     }
     this.stopIfTerminated();
+  }
+
+  /**
+   * Governance, and the close when it passes, in one local activity. Not cancellable: once it may have committed the
+   * close, the run must learn whether it did. Overrides are refused meanwhile (validateOverride).
+   */
+  private async conclude(policyFingerprint: string, executedKinds: RunStep['kind'][]) {
+    this.concluding = true;
+    try {
+      const concluded = await CancellationScope.nonCancellable(() => localForward.concludeRun({ ...this.closing(), policyFingerprint, executedKinds }));
+      this.closedWithGovernance = concluded.closed;
+      return concluded;
+    } finally {
+      this.concluding = false;
+    }
   }
 
   /** Runs one step; false when an operator override cut a wait or an approval short. */
@@ -361,12 +393,18 @@ class RunKernel {
     return this.override?.kind === 'force_complete';
   }
 
-  private async enterPhase(phase: RunPhase, persist: 'trace' | 'by-its-activity'): Promise<void> {
+  /** The workflow's own state enters a phase; the row follows in the activity that makes the move (see enterTracedPhase). */
+  private enterPhase(phase: RunPhase): void {
     this.status.phase = phase;
     this.setAttributes([{ key: RUN_PHASE, value: phase }]);
     log.info('run phase', { runId: this.input.runId, phase });
     events.emit({ type: 'run.phase_changed', tenantId: this.input.tenantId, runId: this.input.runId, data: { phase } });
-    if (persist === 'trace') await this.traced(`phase ${phase}`, () => this.books.trace.recordRunPhase({ ...this.context, phase }));
+  }
+
+  /** A phase whose row move is its own trace activity on the old path (`trace`), folded into a neighbour's otherwise. */
+  private async enterTracedPhase(phase: RunPhase, trace: boolean): Promise<void> {
+    this.enterPhase(phase);
+    if (trace) await this.traced(`phase ${phase}`, () => this.books.trace.recordRunPhase({ ...this.context, phase }));
   }
 
   /**
@@ -426,7 +464,8 @@ class RunKernel {
  * to FAILED. Every step re-checks the tenant and its policy; nothing but an operator's force-complete skips governance.
  */
 export async function runWorkflow(input: RunInput): Promise<RunResult> {
-  const run = new RunKernel(input, patched(LEAN_BOOKKEEPING));
+  const lean = patched(LEAN_BOOKKEEPING);
+  const run = new RunKernel(input, lean, lean && patched(CLOSE_WITH_GOVERNANCE));
   setHandler(runStatusQuery, () => run.status);
   setHandler(approveRunUpdate, (decision) => run.answerApproval('approved', decision), { validator: (decision) => run.validateApproval(decision) });
   setHandler(rejectRunUpdate, (decision) => run.answerApproval('rejected', decision), { validator: (decision) => run.validateApproval(decision) });

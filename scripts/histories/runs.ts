@@ -1,6 +1,8 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { approveRunUpdate, forceCompleteRunUpdate, runStatusQuery, terminateRunUpdate, type RunInput, type RunStatus } from '../../src/contracts/run';
 import { setPolicyRule } from '../../src/db/policy-rules';
+import { openRunRecords } from '../../src/db/run-opening';
+import { runWorkflowId } from '../../src/temporal/workflow-ids';
 import { createActiveTenant, runInput, seedRecord, startRun } from '../../tools/fixtures/runs';
 import type { runWorkflow } from '../../workflows/run';
 import { runStepFault, type ActivityFault } from '../../tools/fixtures/activity-faults';
@@ -19,9 +21,10 @@ async function until(handle: RunHandle, condition: (status: RunStatus) => boolea
 /**
  * The generation of run code these scenarios record. Histories of older generations stay on disk under their own
  * prefix (`run-`: before the run and tenant updates got distinct names; `run-distinct-updates-`: before the lean
- * bookkeeping path, patch `lean-run-bookkeeping`); bump it with the next change to the run.
+ * bookkeeping path, patch `lean-run-bookkeeping`; `run-lean-bookkeeping-`: before patch `close-with-governance`); bump it
+ * with the next change to the run.
  */
-const GENERATION = 'run-lean-bookkeeping-';
+const GENERATION = 'run-close-with-governance-';
 
 /** Runs: completed, rolled back, retried, approved, terminated, force-completed, refused by governance. */
 export const recordRunHistories: HistoryFamily = async (rig, recorder) => {
@@ -35,8 +38,13 @@ export const recordRunHistories: HistoryFamily = async (rig, recorder) => {
     { kind: 'credits.refund', amount: 5 },
     { kind: 'records.delete', key: 'legacy' },
   ];
-  const scenarios: Record<string, { input: RunInput; drive?: (handle: RunHandle) => Promise<void>; before?: () => Promise<void>; fault?: (runId: string) => ActivityFault }> = {
+  // Runs are admitted as the API admits them (opening records written, `admitted` set), except the one started directly.
+  const scenarios: Record<
+    string,
+    { input: RunInput; direct?: boolean; drive?: (handle: RunHandle) => Promise<void>; before?: () => Promise<void>; fault?: (runId: string) => ActivityFault }
+  > = {
     completed: { input: runInput(tenant.tenantId, five) },
+    'started-directly': { input: runInput(tenant.tenantId, five.slice(0, 2)), direct: true },
     'rolled-back': { input: runInput(tenant.tenantId, five), fault: (runId) => runStepFault(runId, 3, 'permanent') },
     'transient-retry': { input: runInput(tenant.tenantId, five.slice(0, 2)), fault: (runId) => runStepFault(runId, 1, 'transient', 1) },
     'approval-granted': {
@@ -72,7 +80,11 @@ export const recordRunHistories: HistoryFamily = async (rig, recorder) => {
     if (!recorder.wants(name)) continue;
     await scenario.before?.();
     if (scenario.fault) rig.faults.add(scenario.fault(scenario.input.runId));
-    const handle = await startRun(client, taskQueue, scenario.input);
+    if (!scenario.direct) {
+      const workflowId = runWorkflowId(scenario.input.runId);
+      await orm.em.fork().transactional((em) => openRunRecords(em, { ...scenario.input, workflowId }, { now: new Date() }));
+    }
+    const handle = await startRun(client, taskQueue, scenario.direct ? scenario.input : { ...scenario.input, admitted: true });
     await scenario.drive?.(handle);
     await handle.result().catch(() => undefined);
     await recorder.save(name, await handle.fetchHistory());

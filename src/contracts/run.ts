@@ -51,6 +51,11 @@ export interface RunInput {
   plan: RunPlan;
   /** Who submitted it, as an audit actor (`user:<id>`). */
   submittedBy: string;
+  /**
+   * Set by the API, which writes the run's opening records (row, expectations, audit) in the transaction that admits
+   * it: the kernel does not open it again. A run started any other way opens itself.
+   */
+  admitted?: boolean;
 }
 
 export type RunStepState = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated' | 'skipped';

@@ -1,8 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RunContext } from '../contracts/run';
 import type { ExpectationKind } from '../domain/run-audit';
+import { phasesLeadingTo, type RunPhase } from '../domain/run-phase';
 import { storableText } from '../domain/storable-text';
-import { recordAudit } from './audit';
+import { auditRow, IGNORE_REPEATED_AUDIT, INSERT_AUDIT, recordAudit, type AuditEntry } from './audit';
 
 /** Declares what a run will do; declaring again changes nothing. */
 export async function declareExpectations(em: EntityManager, runId: string, expectations: Array<{ key: string; kind: ExpectationKind }>): Promise<void> {
@@ -37,12 +38,9 @@ export interface RunAuditDetails {
   details?: Record<string, unknown>;
 }
 
-/**
- * An audit event about a run: the run is the entity and runId the correlation key. `effect` names the one change it
- * records, so a retried activity writes it once.
- */
-export function recordRunAudit(em: EntityManager, context: RunContext, action: string, effect: string, extra: RunAuditDetails = {}): Promise<void> {
-  return recordAudit(em, {
+/** An audit event about a run: the run is the entity and runId the correlation key. */
+function runAuditEntry(context: RunContext, action: string, effect: string, extra: RunAuditDetails): AuditEntry {
+  return {
     actor: extra.actor ?? 'system:run-kernel',
     action,
     entityType: 'run',
@@ -54,5 +52,41 @@ export function recordRunAudit(em: EntityManager, context: RunContext, action: s
     details: extra.details,
     correlationId: context.runId,
     idempotencyKey: `run:${context.runId}:${effect}`,
-  });
+  };
+}
+
+/** An audit event about a run. `effect` names the one change it records, so a retried activity writes it once. */
+export function recordRunAudit(em: EntityManager, context: RunContext, action: string, effect: string, extra: RunAuditDetails = {}): Promise<void> {
+  return recordAudit(em, runAuditEntry(context, action, effect, extra));
+}
+
+/**
+ * Acknowledges an expectation and writes the audit event that reports it, in one statement of the caller's
+ * transaction: one round trip where a step's or a checkpoint's trail took two.
+ */
+export async function acknowledgeWithAudit(em: EntityManager, context: RunContext, key: string, action: string, effect: string, extra: RunAuditDetails = {}): Promise<void> {
+  const row = auditRow(runAuditEntry(context, action, effect, extra));
+  await em.execute(
+    `with ack as (insert into run_ack (run_id, key, acked_at) values (?, ?, now()) on conflict (run_id, key) do nothing)
+     ${INSERT_AUDIT} select ${row.select} ${IGNORE_REPEATED_AUDIT}`,
+    [context.runId, key, ...row.params],
+  );
+}
+
+/**
+ * Forward-only: moves the run's row to `to` only from a phase with an edge to it and, if it moved, writes the audit
+ * event with the phase it left, in one statement (the row is locked by the update, the phase it left read from the
+ * locked row). Says which phase it left, or undefined when the row is there already (or not yet).
+ */
+export async function movePhaseWithAudit(em: EntityManager, context: RunContext, to: RunPhase, action: string, effect: string, extra: RunAuditDetails = {}): Promise<RunPhase | undefined> {
+  const row = auditRow(runAuditEntry(context, action, effect, { ...extra, to }), { fromStateSql: 'moved.phase' });
+  const rows = await em.execute<Array<{ phase: RunPhase }>>(
+    `with moved as (
+       update run set phase = ?, updated_at = now() from (select id, phase from run where id = ? for update) as before
+         where run.id = before.id and before.phase in (?) returning before.phase),
+     audited as (${INSERT_AUDIT} select ${row.select} from moved ${IGNORE_REPEATED_AUDIT})
+     select phase from moved`,
+    [to, context.runId, phasesLeadingTo(to), ...row.params],
+  );
+  return rows[0]?.phase;
 }

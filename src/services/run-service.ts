@@ -172,7 +172,7 @@ export function createRunService(deps: RunServiceDependencies) {
     async submit(submission: RunSubmission, admit: RunAdmission): Promise<SubmitOutcome> {
       const runId = submission.idempotencyKey ? runIdFor(submission.tenantId, submission.idempotencyKey) : randomUUID();
       const workflowId = runWorkflowId(runId);
-      const input: RunInput = { runId, tenantId: submission.tenantId, plan: submission.plan, submittedBy: submission.submittedBy };
+      const input: RunInput = { runId, tenantId: submission.tenantId, plan: submission.plan, submittedBy: submission.submittedBy, admitted: true };
       const check = await admit(submission.tenantId, submission.tenantStatus, submission.plan.steps.length);
       const reservation = await deps.orm.em.fork().transactional(async (em): Promise<'reserved' | 'existing' | 'conflict' | { refusal: GateDecision }> => {
         await lockTenantAdmissions(em, submission.tenantId);

@@ -5,10 +5,11 @@ import { createRunStepActivities } from '../../activities/run-steps';
 import { workerExecutionGates } from '../../activities/execution-gates';
 import type { RunCause } from '../../src/contracts/run';
 import type { Orm } from '../../src/db/orm';
+import { setPolicyRule } from '../../src/db/policy-rules';
 import { dropTenantTables } from '../../src/db/tenant-schema';
 import { allow, block } from '../../src/domain/gate-decision';
 import { testOrm } from '../support/stack';
-import { createActiveTenant, incidentOf, runAcks, runAuditActions, runInput, runRow, seedRecord } from '../support/runs';
+import { createActiveTenant, incidentOf, runAcks, runAuditActions, runInput, runRow, seedRecord, setTenantStatus } from '../support/runs';
 
 let orm: Orm;
 let run: ReturnType<typeof createRunActivities>;
@@ -71,6 +72,38 @@ describe('run bookkeeping activities', () => {
       [done.tenantId]: 'complete',
     });
     expect(await count(`select count(*) from audit_event where tenant_id = ? and action = 'onboarding.advanced' and to_state = 'first_run'`, [fresh.tenantId])).toBe(1);
+  });
+
+  it('concludeRun closes a passing run with its verdict in one transaction, and a retry after the close says so without judging again', async () => {
+    const tenant = await createActiveTenant(orm);
+    const input = runInput(tenant.tenantId, [{ kind: 'credits.debit', amount: 1 }]);
+    await run.openRun({ ...input, workflowId: `run:${input.runId}` });
+    const { policyFingerprint } = await run.authorizeRun({ runId: input.runId, tenantId: tenant.tenantId, stepCount: 1, enter: 'EXECUTING' });
+    const closing = { runId: input.runId, tenantId: tenant.tenantId, workflowId: `run:${input.runId}`, plan: input.plan, submittedBy: 'user:test', steps: [], degraded: false };
+    const request = { ...closing, policyFingerprint, executedKinds: [] };
+    expect(await run.concludeRun(request)).toMatchObject({ outcome: 'pass', closed: true });
+    expect(await runRow(orm, input.runId)).toMatchObject({ phase: 'COMPLETED', outcome: 'completed' });
+    expect(await runAcks(orm, input.runId)).toEqual(expect.arrayContaining(['governance', 'finalize_run']));
+    const trail = ['run.created', 'run.authorized', 'run.phase_changed', 'run.phase_changed', 'run.governance_passed', 'run.phase_changed', 'onboarding.advanced', 'run.completed'];
+    expect(await runAuditActions(orm, input.runId)).toEqual(trail);
+    // The worker died before recording the result; meanwhile the tenant was suspended. The retry must not refuse a closed run.
+    await setTenantStatus(orm, tenant.tenantId, 'suspended');
+    expect(await run.concludeRun(request)).toMatchObject({ outcome: 'pass', closed: true });
+    expect(await runAuditActions(orm, input.runId)).toEqual(trail);
+  });
+
+  it('concludeRun leaves a rejected run open for its rollback', async () => {
+    const tenant = await createActiveTenant(orm);
+    await setPolicyRule(orm.em.fork(), tenant.tenantId, 'max_debit_total', { limit: 1 });
+    const input = runInput(tenant.tenantId, [{ kind: 'credits.debit', amount: 5 }]);
+    await run.openRun({ ...input, workflowId: `run:${input.runId}` });
+    const { policyFingerprint } = await run.authorizeRun({ runId: input.runId, tenantId: tenant.tenantId, stepCount: 1, enter: 'EXECUTING' });
+    const steps = createRunStepActivities({ orm });
+    await inActivity(() => steps.debitCredits({ runId: input.runId, tenantId: tenant.tenantId, stepIndex: 0, policyFingerprint, step: { kind: 'credits.debit', amount: 5 } }));
+    const closing = { runId: input.runId, tenantId: tenant.tenantId, workflowId: `run:${input.runId}`, plan: input.plan, submittedBy: 'user:test', steps: [], degraded: false };
+    expect(await run.concludeRun({ ...closing, policyFingerprint, executedKinds: ['credits.debit'] })).toMatchObject({ outcome: 'reject', closed: false });
+    expect(await runRow(orm, input.runId)).toMatchObject({ phase: 'GOVERNANCE_CHECK', outcome: null });
+    expect(await runAcks(orm, input.runId)).not.toContain('finalize_run');
   });
 
   it('authorizeRun stops at the first refusing execution gate and reports its gate and reason', async () => {

@@ -11,6 +11,14 @@ describe('replay of recorded run histories', () => {
     // Each generation stays on disk: see the GENERATION constants in scripts/histories/.
     expect(names).toEqual([
       'run-approval-granted',
+      'run-close-with-governance-approval-granted',
+      'run-close-with-governance-completed',
+      'run-close-with-governance-force-completed',
+      'run-close-with-governance-governance-rejected',
+      'run-close-with-governance-rolled-back',
+      'run-close-with-governance-started-directly',
+      'run-close-with-governance-terminated',
+      'run-close-with-governance-transient-retry',
       'run-completed',
       'run-distinct-updates-approval-granted',
       'run-distinct-updates-completed',
@@ -46,6 +54,22 @@ describe('replay of recorded run histories', () => {
     });
     // The SDK's own TemporalChangeVersion for the patch, then one upsert before the first step, one at the end.
     expect(upserts).toEqual(['TemporalChangeVersion', 'RunDegraded,RunPhase,TenantId', 'RunPhase']);
+  });
+
+  it('records the concluding path: an admitted run opens nowhere but the API, and a passing verdict closes it', async () => {
+    const localActivities = async (name: string) => {
+      const [history] = (await loadHistories(name)).map(({ history }) => history.events ?? []);
+      return history!.flatMap((event) => {
+        const marker = event.markerRecordedEventAttributes;
+        if (marker?.markerName !== 'core_local_activity') return [];
+        const data = marker.details?.data?.payloads?.[0]?.data;
+        return [JSON.parse(Buffer.from(data!).toString()).activity_type as string];
+      });
+    };
+    expect(await localActivities('run-close-with-governance-completed')).toEqual(['authorizeRun', 'concludeRun']);
+    // A run started without the API opens itself; a rejected verdict leaves the close to the rollback.
+    expect(await localActivities('run-close-with-governance-started-directly')).toEqual(['openRun', 'authorizeRun', 'concludeRun']);
+    expect(await localActivities('run-close-with-governance-governance-rejected')).toEqual(['authorizeRun', 'concludeRun']);
   });
 
   it('covers the old and the new names of the override updates', async () => {
