@@ -12,7 +12,7 @@ import type {
 } from '../src/contracts/run';
 import { advanceOnboarding } from '../src/db/onboarding';
 import type { Orm } from '../src/db/orm';
-import { acknowledgeWithAudit, declareExpectations, movePhaseWithAudit, recordRunAudit, waiveUnmetExpectations } from '../src/db/run-trail';
+import { acknowledgeWithAudit, applyWithTrail, declareExpectations, movePhaseWithAudit, recordRunAudit, waiveUnmetExpectations, type Change } from '../src/db/run-trail';
 import type { GateDecision } from '../src/domain/gate-decision';
 import { compensationKey, FINALIZE_RUN_KEY, GOVERNANCE_KEY, stepKey } from '../src/domain/run-audit';
 import type { RunPhase } from '../src/domain/run-phase';
@@ -20,10 +20,10 @@ import { evaluateGovernance, lifecycleGate, stepCountGate } from '../src/domain/
 import type { RunPlan, StepKind } from '../src/domain/step-kinds';
 import { storableText } from '../src/domain/storable-text';
 import { openRunRecords, storedRunJson } from '../src/db/run-opening';
-import { tenantSchemaName } from '../src/domain/tenant-status';
+import { tenantSchemaName, type OnboardingState } from '../src/domain/tenant-status';
 import type { GateRecorder } from '../src/gates/gate-recorder';
 import type { KillSwitches } from '../src/gates/kill-switch-gate';
-import { assertRunMayProceed, readGuardedState } from './run-guard';
+import { assertRunMayProceed, judgeGuardedState, readGuardedState, type GuardReading } from './run-guard';
 
 /**
  * An execution-boundary gate beyond the lifecycle and step-count gates: abuse protection and billing limits plug in
@@ -66,18 +66,20 @@ export function createRunActivities(deps: RunDependencies) {
   const tracePhase = (em: EntityManager, run: RunContext, phase: RunPhase) => movePhaseWithAudit(em, run, phase, 'run.phase_changed', `phase:${phase}`);
 
   /**
-   * Writes the run's final row, creating it if the opening trace never landed; a finished row is never rewritten. A run
-   * the reconciler aged out while it was unfinished has its audit reopened: it can be judged now.
+   * The run's final row, created if the opening trace never landed; a finished row is never rewritten. A run the
+   * reconciler aged out while it was unfinished has its audit reopened: it can be judged now. Written with the
+   * finalize_run ack and the closing audit event, in one statement (applyWithTrail).
    */
-  async function closeRun(em: EntityManager, closing: RunClosing, phase: 'COMPLETED' | 'FAILED', cause: RunCause | null, override: RunOverride | null) {
-    await em.execute(
-      `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, outcome, cause, override, degraded, submitted_by, created_at, updated_at, finished_at)
+  function closedRow(closing: RunClosing, phase: 'COMPLETED' | 'FAILED', cause: RunCause | null, override: RunOverride | null): Change {
+    return {
+      sql: `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, outcome, cause, override, degraded, submitted_by, created_at, updated_at, finished_at)
          values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?, ?, now(), now(), now())
          on conflict (id) do update set phase = excluded.phase, step_states = excluded.step_states, outcome = excluded.outcome,
            cause = excluded.cause, override = excluded.override, degraded = run.degraded or excluded.degraded,
            updated_at = now(), finished_at = now(), audit_settled_at = null
-         where run.outcome is null`,
-      [
+         where run.outcome is null
+         returning 1`,
+      params: [
         closing.runId,
         closing.tenantId,
         closing.workflowId,
@@ -90,15 +92,18 @@ export function createRunActivities(deps: RunDependencies) {
         closing.degraded,
         closing.submittedBy,
       ],
-    );
+    };
   }
 
   /**
-   * COMPLETED: the row, the force-complete override if any (audited, with what it skipped), the forward-only
-   * onboarding step, and the finalize_run ack with the closing audit event.
+   * COMPLETED: the row with the finalize_run ack and the closing audit event, the force-complete override if any
+   * (audited, with what it skipped), and the forward-only onboarding step (`onboardingSeen`: its state, when the caller
+   * already read it).
    */
-  async function closeCompleted(em: EntityManager, input: RunClosing, override: RunOverride | null): Promise<void> {
-    await closeRun(em, input, 'COMPLETED', null, override);
+  async function closeCompleted(em: EntityManager, input: RunClosing, override: RunOverride | null, onboardingSeen?: OnboardingState | null): Promise<void> {
+    await applyWithTrail(em, input, { key: FINALIZE_RUN_KEY, action: 'run.completed', effect: 'closed', to: 'COMPLETED', details: { degraded: input.degraded, forced: override !== null } }, [
+      closedRow(input, 'COMPLETED', null, override),
+    ]);
     if (override) {
       await waiveUnmetExpectations(em, input.runId, `force-completed by ${override.actor}: ${override.reason}`);
       await recordRunAudit(em, input, 'run.force_completed', 'force_completed', {
@@ -107,8 +112,7 @@ export function createRunActivities(deps: RunDependencies) {
         details: { skippedSteps: override.skippedSteps, skippedGovernance: override.skippedGovernance },
       });
     }
-    await advanceOnboarding(em, { tenantId: input.tenantId, milestone: 'run_completed', actor: 'system:run-kernel', correlationId: input.runId });
-    await acknowledgeWithAudit(em, input, FINALIZE_RUN_KEY, 'run.completed', 'closed', { to: 'COMPLETED', details: { degraded: input.degraded, forced: override !== null } });
+    await advanceOnboarding(em, { tenantId: input.tenantId, milestone: 'run_completed', actor: 'system:run-kernel', correlationId: input.runId, seen: onboardingSeen });
   }
 
   /**
@@ -116,8 +120,8 @@ export function createRunActivities(deps: RunDependencies) {
    * and reject conclude the checkpoint (acknowledged with the verdict's audit event); approval_required leaves it to
    * recordApproval.
    */
-  async function judgeGovernance(em: EntityManager, input: RunContext & { policyFingerprint: string; executedKinds: StepKind[] }): Promise<GovernanceResult> {
-    const { policy } = await assertRunMayProceed(em, input, guard);
+  async function judgeGovernance(em: EntityManager, input: RunContext & { policyFingerprint: string; executedKinds: StepKind[] }, reading?: GuardReading): Promise<GovernanceResult> {
+    const { policy } = judgeGuardedState(reading ?? (await readGuardedState(em, input.tenantId)), input, guard);
     await tracePhase(em, input, 'GOVERNANCE_CHECK');
     const debited = await em.execute<Array<{ total: string }>>(
       `select coalesce(sum(-amount), 0) as total from "${tenantSchemaName(input.tenantId)}"."credit_ledger" where amount < 0 and entry_key ~ ?`,
@@ -239,12 +243,16 @@ export function createRunActivities(deps: RunDependencies) {
      */
     async concludeRun(input: RunClosing & { policyFingerprint: string; executedKinds: StepKind[] }): Promise<GovernanceResult & { closed: boolean }> {
       return transaction(async (em) => {
-        const [row] = await em.execute<Array<{ outcome: string | null }>>(`select outcome from run where id = ? for update`, [input.runId]);
-        if (row?.outcome === 'completed') return { outcome: 'pass' as const, violations: [], totalDebited: 0, closed: true };
-        const verdict = await judgeGovernance(em, input);
+        // The run's row (locked) and the tenant's onboarding state, read with the guard's own statement.
+        const reading = await readGuardedState(em, input.tenantId, {
+          columns: `(select outcome from run where id = ? for update) as outcome, (select onboarding_state from tenant where id = ?) as onboarding_state`,
+          params: [input.runId, input.tenantId],
+        });
+        if (reading.alongside.outcome === 'completed') return { outcome: 'pass' as const, violations: [], totalDebited: 0, closed: true };
+        const verdict = await judgeGovernance(em, input, reading);
         if (verdict.outcome !== 'pass') return { ...verdict, closed: false };
         await tracePhase(em, input, 'FINALIZING');
-        await closeCompleted(em, input, null);
+        await closeCompleted(em, input, null, reading.alongside.onboarding_state as OnboardingState | null);
         return { ...verdict, closed: true };
       });
     },
@@ -267,14 +275,13 @@ export function createRunActivities(deps: RunDependencies) {
 
     /** FAILED: the row, the incident and the finalize_run ack in one transaction; retried until it commits. */
     async recordRunFailure(input: RunClosing & { cause: RunCause }): Promise<void> {
-      await transaction(async (em) => {
-        await closeRun(em, input, 'FAILED', input.cause, null);
-        await em.execute(
-          `insert into run_incident (run_id, tenant_id, failure_type, cause, created_at) values (?, ?, ?, ?::jsonb, now()) on conflict (run_id) do nothing`,
-          [input.runId, input.tenantId, storableText(input.cause.type, 200), storedRunJson(input.cause)],
-        );
-        await acknowledgeWithAudit(em, input, FINALIZE_RUN_KEY, 'run.failed', 'closed', { to: 'FAILED', reason: input.cause.message, details: { cause: input.cause } });
-      });
+      // One statement: the row, the incident, the finalize_run ack and the audit event.
+      const incident: Change = {
+        sql: `insert into run_incident (run_id, tenant_id, failure_type, cause, created_at) values (?, ?, ?, ?::jsonb, now()) on conflict (run_id) do nothing returning 1`,
+        params: [input.runId, input.tenantId, storableText(input.cause.type, 200), storedRunJson(input.cause)],
+      };
+      const trail = { key: FINALIZE_RUN_KEY, action: 'run.failed', effect: 'closed', to: 'FAILED', reason: input.cause.message, details: { cause: input.cause } };
+      await applyWithTrail(deps.orm.em.fork(), input, trail, [closedRow(input, 'FAILED', input.cause, null), incident]);
       log.info('run failed', { runId: input.runId, failureType: input.cause.type });
     },
 

@@ -9,12 +9,15 @@ import { recordAudit } from './audit';
  */
 export async function advanceOnboarding(
   em: EntityManager,
-  input: { tenantId: string; milestone: OnboardingMilestone; actor: string; correlationId?: string },
+  input: { tenantId: string; milestone: OnboardingMilestone; actor: string; correlationId?: string; seen?: OnboardingState | null },
 ): Promise<OnboardingState | undefined> {
   // Forward-only, so a state already past this milestone stays past it: most calls (every completed run after the
-  // first) end here without the row lock, which would queue behind every running step's share lock on the tenant.
-  const seen = await em.execute<Array<{ onboarding_state: OnboardingState | null }>>('select onboarding_state from tenant where id = ?', [input.tenantId], 'all');
-  const seenState = seen[0]?.onboarding_state;
+  // first) end here without the row lock, which would queue behind every running step's share lock on the tenant. A
+  // caller that already read the state in its transaction passes it as `seen`.
+  const seenState =
+    input.seen !== undefined
+      ? input.seen
+      : (await em.execute<Array<{ onboarding_state: OnboardingState | null }>>('select onboarding_state from tenant where id = ?', [input.tenantId], 'all'))[0]?.onboarding_state;
   if (seenState && nextOnboardingState(seenState, input.milestone) === undefined) return undefined;
   const rows = await em.execute<Array<{ onboarding_state: OnboardingState | null }>>(
     'select onboarding_state from tenant where id = ? for update',

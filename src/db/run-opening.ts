@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RunInput } from '../contracts/run';
-import { FINALIZE_RUN_KEY, GOVERNANCE_KEY, stepKey } from '../domain/run-audit';
+import { FINALIZE_RUN_KEY, GOVERNANCE_KEY, stepKey, type ExpectationKind } from '../domain/run-audit';
 import { governanceWaitingMs } from '../domain/run-policy';
 import { plannedWaitingMs } from '../domain/step-kinds';
 import { storableJson } from '../domain/storable-text';
 import { readActivePolicy } from './policy-rules';
-import { declareExpectations, recordRunAudit } from './run-trail';
+import { auditRow, IGNORE_REPEATED_AUDIT, INSERT_AUDIT } from './audit';
+import { runAuditEntry } from './run-trail';
 
 /** Slack on top of a run's planned waiting before a missing finalize_run ack counts as stale. */
 export const DEFAULT_STALE_GRACE_MS = 60 * 60 * 1000;
@@ -24,9 +25,27 @@ export const storedRunJson = (value: unknown) => JSON.stringify(storableJson(val
 export async function openRunRecords(em: EntityManager, input: RunInput & { workflowId: string }, options: { now: Date; staleGraceMs?: number }): Promise<void> {
   const { policy } = await readActivePolicy(em, input.tenantId);
   const deadline = new Date(options.now.getTime() + plannedWaitingMs(input.plan) + governanceWaitingMs(policy) + (options.staleGraceMs ?? DEFAULT_STALE_GRACE_MS));
+  const expectations = [
+    ...input.plan.steps.map((_step, index) => ({ key: stepKey(index), kind: 'step' as ExpectationKind })),
+    { key: GOVERNANCE_KEY, kind: 'governance' as ExpectationKind },
+    { key: FINALIZE_RUN_KEY, kind: 'finalize' as ExpectationKind },
+  ];
+  const audit = auditRow(
+    runAuditEntry(input, 'run.created', 'created', {
+      actor: input.submittedBy,
+      to: 'CREATED',
+      details: { stepCount: input.plan.steps.length, kinds: input.plan.steps.map((step) => step.kind) },
+    }),
+  );
+  // One statement (one round trip): the row, every expectation and the audit event; each part a no-op when repeated.
   await em.execute(
-    `insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline, created_at, updated_at)
-       values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?, ?, now(), now()) on conflict (id) do nothing`,
+    `with opened as (
+       insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline, created_at, updated_at)
+         values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?, ?, now(), now()) on conflict (id) do nothing),
+     expected as (
+       insert into run_expectation (run_id, key, kind, created_at) values ${expectations.map(() => '(?, ?, ?, now())').join(', ')}
+         on conflict (run_id, key) do nothing)
+     ${INSERT_AUDIT} select ${audit.select} ${IGNORE_REPEATED_AUDIT}`,
     [
       input.runId,
       input.tenantId,
@@ -35,16 +54,8 @@ export async function openRunRecords(em: EntityManager, input: RunInput & { work
       JSON.stringify(input.plan.steps.map((step, index) => ({ index, kind: step.kind, state: 'pending' }))),
       input.submittedBy,
       deadline,
+      ...expectations.flatMap((expectation) => [input.runId, expectation.key, expectation.kind]),
+      ...audit.params,
     ],
   );
-  await declareExpectations(em, input.runId, [
-    ...input.plan.steps.map((_step, index) => ({ key: stepKey(index), kind: 'step' as const })),
-    { key: GOVERNANCE_KEY, kind: 'governance' },
-    { key: FINALIZE_RUN_KEY, kind: 'finalize' },
-  ]);
-  await recordRunAudit(em, input, 'run.created', 'created', {
-    actor: input.submittedBy,
-    to: 'CREATED',
-    details: { stepCount: input.plan.steps.length, kinds: input.plan.steps.map((step) => step.kind) },
-  });
 }

@@ -84,7 +84,7 @@ describe('run bookkeeping activities', () => {
     expect(await run.concludeRun(request)).toMatchObject({ outcome: 'pass', closed: true });
     expect(await runRow(orm, input.runId)).toMatchObject({ phase: 'COMPLETED', outcome: 'completed' });
     expect(await runAcks(orm, input.runId)).toEqual(expect.arrayContaining(['governance', 'finalize_run']));
-    const trail = ['run.created', 'run.authorized', 'run.phase_changed', 'run.phase_changed', 'run.governance_passed', 'run.phase_changed', 'onboarding.advanced', 'run.completed'];
+    const trail = ['run.created', 'run.authorized', 'run.phase_changed', 'run.phase_changed', 'run.governance_passed', 'run.phase_changed', 'run.completed', 'onboarding.advanced'];
     expect(await runAuditActions(orm, input.runId)).toEqual(trail);
     // The worker died before recording the result; meanwhile the tenant was suspended. The retry must not refuse a closed run.
     await setTenantStatus(orm, tenant.tenantId, 'suspended');

@@ -61,8 +61,8 @@ describe('runWorkflow on the dev server', () => {
       'run.phase_changed',
       'run.governance_passed',
       'run.phase_changed',
-      'onboarding.advanced',
       'run.completed',
+      'onboarding.advanced',
     ]);
     const description = await handle.describe();
     expect(description.searchAttributes).toMatchObject({ TenantId: [tenant.tenantId], RunPhase: ['COMPLETED'], RunDegraded: [false] });
