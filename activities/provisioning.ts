@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ProvisioningFailure, type FailedCompensation, type ProvisioningFailureType, type ProvisioningStep, type StepContext } from '../src/contracts/provisioning';
-import { recordAudit } from '../src/db/audit';
-import { BillingAccount, Tenant, TenantMembership, User } from '../src/db/entities';
+import { auditRow, IGNORE_REPEATED_AUDIT, INSERT_AUDIT, recordAudit, type AuditEntry } from '../src/db/audit';
+import { BillingAccount, Tenant, TenantMembership } from '../src/db/entities';
 import type { Orm } from '../src/db/orm';
 import { createTenantTables, dropTenantTables } from '../src/db/tenant-schema';
 import { TRIAL_DAYS } from '../src/domain/tenant-status';
@@ -24,8 +24,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
   const now = deps.now ?? (() => new Date());
 
   const step = (effect: (em: EntityManager) => Promise<void>) => deps.orm.em.fork().transactional(effect);
-  const audit = (em: EntityManager, context: StepContext, action: string, extra: { from?: string; to?: string; reason?: string; details?: Record<string, unknown> } = {}) =>
-    recordAudit(em, {
+  const auditEntry = (context: StepContext, action: string, extra: { from?: string; to?: string; reason?: string; details?: Record<string, unknown> } = {}): AuditEntry => ({
       actor: ACTOR,
       action,
       entityType: 'tenant',
@@ -38,30 +37,46 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
       correlationId: context.workflowId,
       idempotencyKey: `${context.tenantId}:${action}`,
     });
+  const audit = (em: EntityManager, context: StepContext, action: string, extra: Parameters<typeof auditEntry>[2] = {}) => recordAudit(em, auditEntry(context, action, extra));
+  /**
+   * A forward step that is one statement: `change` (a data-modifying statement) and, when `audited` (an SQL condition
+   * on the statement's CTEs) holds, its audit row. Atomic without a transaction around it: one round trip.
+   */
+  const changeWithAudit = async <Row extends Record<string, unknown>>(
+    change: { ctes: string; params: unknown[]; audited: string; auditedParams?: unknown[]; select: string },
+    entry: AuditEntry,
+  ): Promise<Row | undefined> => {
+    const row = auditRow(entry);
+    const rows = await deps.orm.em.fork().execute<Row[]>(
+      `with ${change.ctes},
+         audited as (${INSERT_AUDIT} select ${row.select} where ${change.audited} ${IGNORE_REPEATED_AUDIT})
+       select ${change.select}`,
+      [...change.params, ...row.params, ...(change.auditedParams ?? [])],
+    );
+    return rows[0];
+  };
 
   return {
     async reserveTenant(input: StepContext & { slug: string; orgName: string }): Promise<void> {
-      await step(async (em) => {
-        await em
-          .createQueryBuilder(Tenant)
-          .insert({
-            id: input.tenantId,
-            slug: input.slug,
-            name: input.orgName,
-            status: 'provisioning',
-            provisioningWorkflowId: input.workflowId,
-            createdAt: now(),
-            updatedAt: now(),
-          })
-          .onConflict()
-          .ignore()
-          .execute();
-        const holder = await em.findOne(Tenant, { slug: input.slug });
-        if (holder?.id !== input.tenantId) {
-          throw fail(ProvisioningFailure.SlugTaken, `slug ${input.slug} is held by another tenant`);
-        }
-        await audit(em, input, 'tenant.reserved', { to: 'provisioning', details: { slug: input.slug } });
-      });
+      // The row is ours if this statement inserted it or an earlier attempt did; a slug held by anyone else (committed
+      // before, or concurrently: the insert then waits and does nothing) is refused, and nothing is written.
+      const at = now();
+      const reserved = await changeWithAudit<{ holder: string | null }>(
+        {
+          ctes: `inserted as (
+                   insert into tenant (id, slug, name, status, provisioning_workflow_id, created_at, updated_at)
+                     values (?, ?, ?, 'provisioning', ?, ?, ?) on conflict do nothing returning id),
+                 holder as (select coalesce((select id from inserted), (select id from tenant where slug = ?)) as id)`,
+          params: [input.tenantId, input.slug, input.orgName, input.workflowId, at, at, input.slug],
+          audited: `(select id from holder) = ?::uuid`,
+          auditedParams: [input.tenantId],
+          select: `(select id from holder) as holder`,
+        },
+        auditEntry(input, 'tenant.reserved', { to: 'provisioning', details: { slug: input.slug } }),
+      );
+      if (reserved?.holder !== input.tenantId) {
+        throw fail(ProvisioningFailure.SlugTaken, `slug ${input.slug} is held by another tenant`);
+      }
     },
 
     async releaseTenant(context: StepContext): Promise<void> {
@@ -73,24 +88,29 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     },
 
     async createOwner(input: StepContext & { email: string; passwordHash: string }): Promise<void> {
-      await step(async (em) => {
-        const email = input.email.toLowerCase();
-        let owner = await em.findOne(User, { email });
-        if (owner && owner.createdByTenantId !== input.tenantId) {
-          throw fail(ProvisioningFailure.EmailRegistered, 'the email belongs to an existing account');
-        }
-        if (!owner) {
-          owner = em.create(User, { id: randomUUID(), email, passwordHash: input.passwordHash, createdByTenantId: input.tenantId, createdAt: now() });
-          await em.flush();
-        }
-        await em
-          .createQueryBuilder(TenantMembership)
-          .insert({ id: randomUUID(), tenant: input.tenantId, user: owner.id, role: 'owner', createdAt: now() })
-          .onConflict(['tenant_id', 'user_id'])
-          .ignore()
-          .execute();
-        await audit(em, input, 'tenant.owner_created', { details: { userId: owner.id, role: 'owner' } });
-      });
+      // One statement: the user (unless an earlier attempt made it), the owner membership and the audit event. An
+      // email that belongs to anyone else (committed before, or concurrently: the insert then does nothing) is refused.
+      const email = input.email.toLowerCase();
+      const userId = randomUUID();
+      const at = now();
+      const owner = await changeWithAudit<{ owner: string | null }>(
+        {
+          ctes: `existing as (select id, created_by_tenant_id from app_user where email = ?),
+                 created as (
+                   insert into app_user (id, email, password_hash, created_by_tenant_id, created_at)
+                     select ?, ?, ?, ?, ? where not exists (select 1 from existing) on conflict (email) do nothing returning id),
+                 owner as (select id from created union all select id from existing where created_by_tenant_id = ?::uuid),
+                 joined as (
+                   insert into tenant_membership (id, tenant_id, user_id, role, created_at)
+                     select ?, ?, id, 'owner', ? from owner on conflict (tenant_id, user_id) do nothing)`,
+          params: [email, userId, email, input.passwordHash, input.tenantId, at, input.tenantId, randomUUID(), input.tenantId, at],
+          audited: 'exists (select 1 from owner)',
+          select: '(select id from owner) as owner',
+        },
+        // Written once per tenant (its key): a retry that finds the user from an earlier attempt adds nothing.
+        auditEntry(input, 'tenant.owner_created', { details: { userId, role: 'owner' } }),
+      );
+      if (!owner?.owner) throw fail(ProvisioningFailure.EmailRegistered, 'the email belongs to an existing account');
     },
 
     async removeOwner(context: StepContext): Promise<void> {
@@ -109,16 +129,19 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     },
 
     async openTrialBilling(context: StepContext): Promise<void> {
-      await step(async (em) => {
-        const trialEndsAt = new Date(now().getTime() + TRIAL_DAYS * DAY_MS);
-        await em
-          .createQueryBuilder(BillingAccount)
-          .insert({ tenant: context.tenantId, plan: 'trial', subscriptionState: 'trial', trialEndsAt, createdAt: now(), updatedAt: now() })
-          .onConflict('tenant_id')
-          .ignore()
-          .execute();
-        await audit(em, context, 'billing.trial_opened', { to: 'trial', details: { plan: 'trial' } });
-      });
+      const at = now();
+      const trialEndsAt = new Date(at.getTime() + TRIAL_DAYS * DAY_MS);
+      await changeWithAudit(
+        {
+          ctes: `opened as (
+                   insert into billing_account (tenant_id, plan, subscription_state, trial_ends_at, created_at, updated_at)
+                     values (?, 'trial', 'trial', ?, ?, ?) on conflict (tenant_id) do nothing)`,
+          params: [context.tenantId, trialEndsAt, at, at],
+          audited: 'true',
+          select: '1 as done',
+        },
+        auditEntry(context, 'billing.trial_opened', { to: 'trial', details: { plan: 'trial' } }),
+      );
     },
 
     async closeBilling(context: StepContext): Promise<void> {
@@ -143,10 +166,15 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     },
 
     async initOnboarding(context: StepContext): Promise<void> {
-      await step(async (em) => {
-        await em.nativeUpdate(Tenant, { id: context.tenantId, onboardingState: null }, { onboardingState: 'provisioned', onboardingUpdatedAt: now() });
-        await audit(em, context, 'onboarding.initialised', { to: 'provisioned' });
-      });
+      await changeWithAudit(
+        {
+          ctes: `initialised as (update tenant set onboarding_state = 'provisioned', onboarding_updated_at = ? where id = ? and onboarding_state is null)`,
+          params: [now(), context.tenantId],
+          audited: 'true',
+          select: '1 as done',
+        },
+        auditEntry(context, 'onboarding.initialised', { to: 'provisioned' }),
+      );
     },
 
     async resetOnboarding(context: StepContext): Promise<void> {
@@ -156,14 +184,20 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     },
 
     async activateTenant(context: StepContext): Promise<void> {
-      await step(async (em) => {
-        const activated = await em.nativeUpdate(Tenant, { id: context.tenantId, status: 'provisioning' }, { status: 'active', updatedAt: now() });
-        if (activated === 0) {
-          const tenant = await em.findOne(Tenant, { id: context.tenantId });
-          if (tenant?.status !== 'active') throw fail(ProvisioningFailure.Internal, `tenant is ${tenant?.status ?? 'missing'}`);
-        }
-        await audit(em, context, 'tenant.activated', { from: 'provisioning', to: 'active' });
-      });
+      // `current` is the status before this statement: provisioning when it activates now, active after an earlier attempt.
+      const activated = await changeWithAudit<{ activated: string; status: string | null }>(
+        {
+          ctes: `activated as (update tenant set status = 'active', updated_at = ? where id = ? and status = 'provisioning' returning id),
+                 current as (select status from tenant where id = ?)`,
+          params: [now(), context.tenantId, context.tenantId],
+          audited: `exists (select 1 from activated) or (select status from current) = 'active'`,
+          select: `(select count(*) from activated) as activated, (select status from current) as status`,
+        },
+        auditEntry(context, 'tenant.activated', { from: 'provisioning', to: 'active' }),
+      );
+      if (Number(activated?.activated ?? 0) === 0 && activated?.status !== 'active') {
+        throw fail(ProvisioningFailure.Internal, `tenant is ${activated?.status ?? 'missing'}`);
+      }
     },
 
     async deactivateTenant(context: StepContext): Promise<void> {

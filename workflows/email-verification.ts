@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, ParentClosePolicy, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { AccountMailActivities } from '../activities/account-mail';
 import type { EmailVerificationActivities } from '../activities/email-verification';
@@ -14,12 +14,21 @@ import {
 import { VERIFICATION_TOKEN_TTL_HOURS } from '../src/domain/link-token';
 import { TENANT_ID } from '../src/temporal/search-attributes';
 import { emailVerificationWorkflowId } from '../src/temporal/workflow-ids';
-import { ACCOUNT_DATABASE_STEPS, ACCOUNT_MAIL } from './account-activity-options';
+import { ACCOUNT_DATABASE_STEPS, ACCOUNT_LOCAL_DATABASE_STEPS, ACCOUNT_MAIL } from './account-activity-options';
 import { failureMessage, permanentFailure } from './failures';
 
 const HOUR_MS = 60 * 60 * 1000;
 
-const steps = proxyActivities<EmailVerificationActivities & AccountMailActivities>(ACCOUNT_DATABASE_STEPS);
+type VerificationSteps = EmailVerificationActivities & AccountMailActivities;
+const steps = proxyActivities<VerificationSteps>(ACCOUNT_DATABASE_STEPS);
+const localSteps = proxyLocalActivities<VerificationSteps>(ACCOUNT_LOCAL_DATABASE_STEPS);
+
+/**
+ * Verifications started before it run every database step as an ordinary activity. With it the short ones (open,
+ * issue a link, record an undelivered mail, expire a link) are local: a signup's verification opens and issues its
+ * first link in one workflow task. The mail itself and the offboarding stay ordinary activities.
+ */
+const LOCAL_DATABASE_STEPS = 'verification-local-database-steps';
 
 const mail = proxyActivities<EmailVerificationActivities>(ACCOUNT_MAIL);
 
@@ -36,7 +45,11 @@ class PendingVerification {
   readonly lock = new Mutex();
   private liveIssueKey: string | null = null;
 
-  constructor(private readonly input: EmailVerificationInput) {}
+  constructor(
+    private readonly input: EmailVerificationInput,
+    /** Where the short database steps run: local activities on the patched path. */
+    private readonly database: typeof steps,
+  ) {}
 
   private get step() {
     return { tenantId: this.input.tenantId, workflowId: workflowInfo().workflowId };
@@ -51,7 +64,7 @@ class PendingVerification {
     this.linksIssued += 1;
     const issueKey = `${workflowInfo().firstExecutionRunId}:${this.linksIssued}`;
     const expiresAt = Date.now() + VERIFICATION_TOKEN_TTL_HOURS * HOUR_MS;
-    const state = await steps.issueVerificationLink({ ...this.step, issueKey, actor, expiresAt: new Date(expiresAt).toISOString() });
+    const state = await this.database.issueVerificationLink({ ...this.step, issueKey, actor, expiresAt: new Date(expiresAt).toISOString() });
     if (state !== 'pending') {
       this.outcome = 'verified';
       return;
@@ -62,7 +75,7 @@ class PendingVerification {
     try {
       await mail.sendVerificationMail({ ...this.step, issueKey, reminder, deliveryKey });
     } catch (error) {
-      await steps.recordUndeliveredMail({ deliveryKey, kind: reminder ? 'verification_reminder' : 'email_verification', tenantId: this.input.tenantId, workflowId: workflowInfo().workflowId, cause: failureMessage(error) });
+      await this.database.recordUndeliveredMail({ deliveryKey, kind: reminder ? 'verification_reminder' : 'email_verification', tenantId: this.input.tenantId, workflowId: workflowInfo().workflowId, cause: failureMessage(error) });
     }
   }
 
@@ -95,7 +108,7 @@ class PendingVerification {
         return;
       }
       if (this.linkExpiresAt !== null && now >= this.linkExpiresAt && this.liveIssueKey !== null) {
-        await steps.expireVerificationLink({ ...this.step, issueKey: this.liveIssueKey });
+        await this.database.expireVerificationLink({ ...this.step, issueKey: this.liveIssueKey });
         this.linkExpiresAt = null;
       }
     });
@@ -114,14 +127,15 @@ class PendingVerification {
  * Its history stays short: resends are rate-limited per tenant and the workflow ends by the deadline.
  */
 export async function emailVerification(input: EmailVerificationInput): Promise<EmailVerificationView> {
-  const pending = new PendingVerification(input);
+  const database = patched(LOCAL_DATABASE_STEPS) ? localSteps : steps;
+  const pending = new PendingVerification(input, database);
   setHandler(emailVerificationQuery, () => pending.view());
   setHandler(emailVerifiedSignal, () => {
     pending.outcome = 'verified';
   });
   setHandler(resendVerificationUpdate, (request) => pending.resend(request.actor), { validator: (_request) => pending.validateResend() });
 
-  const opened = await steps.openEmailVerification({
+  const opened = await database.openEmailVerification({
     tenantId: input.tenantId,
     workflowId: workflowInfo().workflowId,
     abandonAfterDays: input.abandonAfterDays,

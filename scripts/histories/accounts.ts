@@ -27,7 +27,9 @@ export const recordAccountHistories: HistoryFamily = async (rig, recorder) => {
   const { client, orm, taskQueue } = rig;
   const services = { client, orm, taskQueue };
 
-  if (recorder.wants('verification-resent-verified')) {
+  // Older generations stay on disk: `verification-` before the database steps became local activities.
+  const verificationHistory = 'verification-local-steps-resent-verified';
+  if (recorder.wants(verificationHistory)) {
     const tenant = await createActiveTenant(orm, { slug: `replay-verify-${Date.now().toString(36)}` });
     const handle = await client.workflow.start('emailVerification', { taskQueue, workflowId: emailVerificationWorkflowId(tenant.tenantId), args: [{ tenantId: tenant.tenantId, ...SETTINGS }] });
     const verification = createVerificationService({ ...services, settings: SETTINGS });
@@ -37,7 +39,7 @@ export const recordAccountHistories: HistoryFamily = async (rig, recorder) => {
     const token = deriveLinkToken(RECORDING_MAIL.linkSecret, 'email_verification', tenant.tenantId, `${handle.firstExecutionRunId}:2`).token;
     if ((await verification.verify(token)).kind !== 'verified') throw new Error('the derived verification link did not verify');
     await handle.result();
-    await recorder.save('verification-resent-verified', await handle.fetchHistory());
+    await recorder.save(verificationHistory, await handle.fetchHistory());
   }
 
   if (recorder.wants('password-reset-completed')) {

@@ -16,8 +16,9 @@ function tenantTables(schema: string): string[] {
   ];
 }
 
+/** One round trip: the statements go as one simple query (no parameters; the schema name derives from a uuid). */
 export async function createTenantTables(em: EntityManager, tenantId: string): Promise<void> {
-  for (const statement of tenantTables(tenantSchemaName(tenantId))) await em.execute(statement);
+  await em.execute(tenantTables(tenantSchemaName(tenantId)).join(';\n'));
 }
 
 export async function dropTenantTables(em: EntityManager, tenantId: string): Promise<void> {
