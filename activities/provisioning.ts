@@ -6,7 +6,8 @@ import { auditRow, IGNORE_REPEATED_AUDIT, INSERT_AUDIT, recordAudit, type AuditE
 import { BillingAccount, Tenant, TenantMembership } from '../src/db/entities';
 import type { Orm } from '../src/db/orm';
 import { createTenantTables, dropTenantTables } from '../src/db/tenant-schema';
-import { TRIAL_DAYS } from '../src/domain/tenant-status';
+import { TRIAL_DAYS, type SubscriptionState } from '../src/domain/tenant-status';
+import type { TrialSchedule } from '../src/contracts/billing';
 import { DAY_MS } from '../src/domain/duration';
 
 export interface ProvisioningDependencies {
@@ -128,20 +129,25 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
       });
     },
 
-    async openTrialBilling(context: StepContext): Promise<void> {
+    /** The trial's billing account; says its schedule as committed (this attempt's, or an earlier one's), for the trial timer. */
+    async openTrialBilling(context: StepContext): Promise<TrialSchedule> {
       const at = now();
       const trialEndsAt = new Date(at.getTime() + TRIAL_DAYS * DAY_MS);
-      await changeWithAudit(
+      const opened = await changeWithAudit<{ subscription_state: SubscriptionState; trial_ends_at: Date | string | null }>(
         {
           ctes: `opened as (
                    insert into billing_account (tenant_id, plan, subscription_state, trial_ends_at, created_at, updated_at)
-                     values (?, 'trial', 'trial', ?, ?, ?) on conflict (tenant_id) do nothing)`,
-          params: [context.tenantId, trialEndsAt, at, at],
+                     values (?, 'trial', 'trial', ?, ?, ?) on conflict (tenant_id) do nothing returning subscription_state, trial_ends_at),
+                 account as (select subscription_state, trial_ends_at from opened
+                             union all select subscription_state, trial_ends_at from billing_account where tenant_id = ? and not exists (select 1 from opened))`,
+          params: [context.tenantId, trialEndsAt, at, at, context.tenantId],
           audited: 'true',
-          select: '1 as done',
+          select: '(select subscription_state from account) as subscription_state, (select trial_ends_at from account) as trial_ends_at',
         },
         auditEntry(context, 'billing.trial_opened', { to: 'trial', details: { plan: 'trial' } }),
       );
+      const endsAt = opened?.trial_ends_at ?? null;
+      return { subscriptionState: opened!.subscription_state, trialEndsAt: endsAt === null ? null : new Date(endsAt).toISOString() };
     },
 
     async closeBilling(context: StepContext): Promise<void> {

@@ -1,6 +1,6 @@
 import { ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import type { BillingActivities } from '../activities/billing';
-import { billingTrialStatusQuery, type BillingTrialInput, type BillingTrialStatus } from '../src/contracts/billing';
+import { billingTrialStatusQuery, type BillingTrialInput, type BillingTrialStatus, type TrialSchedule } from '../src/contracts/billing';
 import { GRACE_DAYS } from '../src/domain/limits';
 import { TENANT_ID } from '../src/temporal/search-attributes';
 import { billingTrialWorkflowId } from '../src/temporal/workflow-ids';
@@ -29,7 +29,7 @@ export async function billingTrial(input: BillingTrialInput): Promise<BillingTri
   setHandler(billingTrialStatusQuery, () => status);
   const workflowId = workflowInfo().workflowId;
 
-  const schedule = await billing.readTrialSchedule({ tenantId: input.tenantId });
+  const schedule = input.schedule ?? (await billing.readTrialSchedule({ tenantId: input.tenantId }));
   if (!schedule) return { ...status, phase: 'closed' };
   status.subscriptionState = schedule.subscriptionState;
   if (schedule.trialEndsAt === null || !['trial', 'grace'].includes(schedule.subscriptionState)) return Object.assign(status, { phase: 'superseded' });
@@ -57,10 +57,10 @@ export async function billingTrial(input: BillingTrialInput): Promise<BillingTri
  * Starts a tenant's trial timer from another workflow (the provisioning saga, once the tenant is active). Abandoned
  * on parent close: the timer outlives the saga by weeks. One timer per tenant: the id is derived from the tenant.
  */
-export async function startBillingTrialChild(tenantId: string): Promise<void> {
+export async function startBillingTrialChild(tenantId: string, schedule?: TrialSchedule): Promise<void> {
   await startChild(billingTrial, {
     workflowId: billingTrialWorkflowId(tenantId),
-    args: [{ tenantId }],
+    args: [{ tenantId, ...(schedule ? { schedule } : {}) }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     typedSearchAttributes: [{ key: TENANT_ID, value: tenantId }],
     staticSummary: `Billing trial timer of tenant ${tenantId}`,

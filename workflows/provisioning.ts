@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ProvisioningActivities } from '../activities/provisioning';
+import type { TrialSchedule } from '../src/contracts/billing';
 import type { ControlPlaneSinks } from '../src/contracts/sinks';
 import {
   ProvisioningFailure,
@@ -84,6 +85,7 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
   };
 
   const undo: UndoStep[] = [];
+  let trialSchedule: TrialSchedule | undefined;
   // The compensation is registered before its step runs: a step can commit and still fail to report, and its
   // compensation is safe to call for a step that never ran.
   const runStep = async (name: ProvisioningStep, act: () => Promise<void>, inverse: () => Promise<void>) => {
@@ -105,7 +107,14 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
       () => steps.createOwner({ ...context, email: input.ownerEmail, passwordHash: input.passwordHash }),
       () => compensate.removeOwner(context),
     );
-    await runStep('openTrialBilling', () => steps.openTrialBilling(context), () => compensate.closeBilling(context));
+    await runStep(
+      'openTrialBilling',
+      async () => {
+        // Sagas recorded before the step returned its schedule get nothing here: their timer reads it itself.
+        trialSchedule = (await steps.openTrialBilling(context)) ?? undefined;
+      },
+      () => compensate.closeBilling(context),
+    );
     await runStep('createTenantSchema', () => steps.createTenantSchema(context), () => compensate.dropTenantSchema(context));
     await runStep('initOnboarding', () => steps.initOnboarding(context), () => compensate.resetOnboarding(context));
     await runStep('activateTenant', () => steps.activateTenant(context), () => compensate.deactivateTenant(context));
@@ -143,7 +152,7 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
     // The children at once: one round trip. The owner's email is checked from here on; sagas recorded before
     // verification existed replay without it.
     const verification = patched('start-email-verification') ? [alreadyStartedIsFine(startEmailVerificationChild(verificationInput(input)))] : [];
-    await Promise.all([startLifecycle(input), alreadyStartedIsFine(startBillingTrialChild(input.tenantId)), ...verification]);
+    await Promise.all([startLifecycle(input), alreadyStartedIsFine(startBillingTrialChild(input.tenantId, trialSchedule)), ...verification]);
   } else {
     // Sagas recorded before these children existed replay without starting them.
     if (patched('start-tenant-lifecycle')) await startLifecycle(input);

@@ -7,7 +7,7 @@ import type { HistoryFamily } from './recorder';
 /**
  * Provisioning sagas, including those recorded before each patch: before provisioning started the lifecycle
  * workflow, before its forward steps were local activities, before a rollback went on past a failed compensation,
- * before it started the owner's email verification.
+ * before it started the owner's email verification, before it passed the trial's schedule to the trial timer.
  */
 export const recordProvisioningHistories: HistoryFamily = async (rig, recorder) => {
   const { client } = rig;
@@ -30,6 +30,7 @@ export const recordProvisioningHistories: HistoryFamily = async (rig, recorder) 
     'provisioning-local-steps-transient-retry': { slug: 'replay-local-transient', fault: transient },
     'provisioning-local-steps-rolled-back': { slug: 'replay-local-rollback', fault: permanent },
     'provisioning-starts-verification': { slug: 'replay-verification' },
+    'provisioning-passes-trial-schedule': { slug: 'replay-trial-schedule' },
   };
   for (const [name, { slug, fault }] of Object.entries(scenarios)) {
     if (fault) rig.faults.add(fault(slug));

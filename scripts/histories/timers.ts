@@ -9,11 +9,13 @@ import type { HistoryFamily } from './recorder';
  */
 export const recordTimerHistories: HistoryFamily = async (rig, recorder) => {
   const { client, orm, taskQueue } = rig;
-  const trials: Record<string, { trialEndedDaysAgo: number | null; state: string }> = {
+  // `passed`: the schedule comes in the input, as the provisioning saga passes it; otherwise the timer reads it.
+  const trials: Record<string, { trialEndedDaysAgo: number | null; state: string; passed?: boolean }> = {
     'billing-trial-expired': { trialEndedDaysAgo: 60, state: 'trial' },
     'billing-trial-superseded': { trialEndedDaysAgo: null, state: 'active' },
+    'billing-trial-passed-schedule-expired': { trialEndedDaysAgo: 60, state: 'trial', passed: true },
   };
-  for (const [name, { trialEndedDaysAgo, state }] of Object.entries(trials)) {
+  for (const [name, { trialEndedDaysAgo, state, passed }] of Object.entries(trials)) {
     if (!recorder.wants(name)) continue;
     const tenant = await createActiveTenant(orm, { slug: `replay-${name}-${Date.now().toString(36)}` });
     await orm.em
@@ -24,7 +26,10 @@ export const recordTimerHistories: HistoryFamily = async (rig, recorder) => {
         trialEndedDaysAgo,
         tenant.tenantId,
       ]);
-    const handle = await client.workflow.start('billingTrial', { taskQueue, workflowId: billingTrialWorkflowId(tenant.tenantId), args: [{ tenantId: tenant.tenantId }] });
+    const [account] = await orm.em.fork().execute<Array<{ subscription_state: string; trial_ends_at: Date | string }>>(`select subscription_state, trial_ends_at from billing_account where tenant_id = ?`, [tenant.tenantId]);
+    const schedule = { subscriptionState: account!.subscription_state, trialEndsAt: new Date(account!.trial_ends_at).toISOString() };
+    const args = [{ tenantId: tenant.tenantId, ...(passed ? { schedule } : {}) }];
+    const handle = await client.workflow.start('billingTrial', { taskQueue, workflowId: billingTrialWorkflowId(tenant.tenantId), args });
     await handle.result();
     await recorder.save(name, await handle.fetchHistory());
   }

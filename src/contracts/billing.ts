@@ -7,6 +7,12 @@ import type { SubscriptionState } from '../domain/tenant-status';
 
 export interface BillingTrialInput {
   tenantId: string;
+  /**
+   * The schedule as the provisioning saga's openTrialBilling committed it, read in that transaction: the timer then
+   * starts without reading it again. Absent (any other start, or a timer started before the saga passed it), the timer
+   * reads it from the billing account.
+   */
+  schedule?: TrialSchedule;
 }
 
 /**

@@ -28,6 +28,18 @@ describe('provisioning activities', () => {
     expect(twice).toEqual(once);
   });
 
+  it('opens the trial once and says its committed schedule on every attempt, for the trial timer', async () => {
+    const input = provisionInput();
+    const context = contextOf(input);
+    await activities.reserveTenant({ ...context, slug: input.slug, orgName: input.orgName });
+    const first = await activities.openTrialBilling(context);
+    const retried = await activities.openTrialBilling(context);
+    expect(first.subscriptionState).toBe('trial');
+    expect(retried).toEqual(first);
+    const [account] = await orm.em.fork().execute(`select trial_ends_at from billing_account where tenant_id = ?`, [input.tenantId]);
+    expect(new Date(account.trial_ends_at).toISOString()).toBe(first.trialEndsAt);
+  });
+
   it('compensations are safe for steps that never ran and change nothing', async () => {
     const input = provisionInput();
     const context = contextOf(input);

@@ -1,4 +1,4 @@
-import { replayHistories } from '../support/histories';
+import { loadHistories, replayHistories } from '../support/histories';
 
 /**
  * Replays histories recorded from real runs (scripts/record-histories.ts) against today's workflow code,
@@ -13,6 +13,7 @@ describe('replay of recorded provisioning histories', () => {
       'provisioning-local-steps-active',
       'provisioning-local-steps-rolled-back',
       'provisioning-local-steps-transient-retry',
+      'provisioning-passes-trial-schedule',
       'provisioning-rollback-incomplete',
       'provisioning-rolled-back',
       'provisioning-starts-lifecycle',
@@ -21,5 +22,16 @@ describe('replay of recorded provisioning histories', () => {
       'provisioning-transient-retry',
     ]);
     expect(outcomes).toEqual(names.map((name) => [name, undefined]));
+  });
+
+  it('passes the trial timer the schedule its billing step committed, so the timer starts without reading it', async () => {
+    const [saga] = await loadHistories('provisioning-passes-trial-schedule');
+    const trialStart = saga!.history.events!.find((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'billingTrial');
+    const payload = trialStart!.startChildWorkflowExecutionInitiatedEventAttributes!.input!.payloads![0]!;
+    const input = JSON.parse(Buffer.from(payload.data!).toString());
+    expect(input.schedule).toEqual({ subscriptionState: 'trial', trialEndsAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
+    const [timer] = await loadHistories('billing-trial-passed-schedule-expired');
+    const scheduled = timer!.history.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).toEqual(['endTrial', 'expireGrace']);
   });
 });

@@ -12,6 +12,7 @@ describe('replay of recorded timer histories', () => {
     const reservations = await replayHistories('reservation-sweep-');
     expect([...trials.names, ...reconciler.names, ...supervisor.names, ...reservations.names]).toEqual([
       'billing-trial-expired',
+      'billing-trial-passed-schedule-expired',
       'billing-trial-superseded',
       'reconciler-pass',
       'reconciler-sweep-pass',
@@ -20,6 +21,7 @@ describe('replay of recorded timer histories', () => {
     ]);
     expect([...trials.outcomes, ...reconciler.outcomes, ...supervisor.outcomes, ...reservations.outcomes]).toEqual([
       ['billing-trial-expired', undefined],
+      ['billing-trial-passed-schedule-expired', undefined],
       ['billing-trial-superseded', undefined],
       ['reconciler-pass', undefined],
       ['reconciler-sweep-pass', undefined],
