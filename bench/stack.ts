@@ -6,6 +6,7 @@ import { startControlPlane, type RunningControlPlane } from '../src/control-plan
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { createLogger } from '../src/observability/logger';
 import { installTemporalRuntime } from '../src/observability/temporal-runtime';
+import { startMailpit } from '../src/mail/mailpit';
 import { startDevServer } from '../src/temporal/dev-server';
 import { freePort } from '../tools/fixtures/ports';
 
@@ -16,8 +17,9 @@ export interface BenchStack {
 }
 
 /**
- * The same shape `npm start` runs (dev server with a SQLite file in WAL mode, embedded Postgres, API and worker in one
- * process), on free ports and a throwaway data directory, so a benchmark never touches the developer's data.
+ * The same shape `npm start` runs (dev server with a SQLite file in WAL mode, embedded Postgres, Mailpit as the mail
+ * server, API and worker in one process), on free ports and a throwaway data directory, so a benchmark never touches
+ * the developer's data. With Mailpit a signup's verification mail is sent as it is under `npm start`, not refused.
  */
 export async function startBenchStack(environment: Record<string, string> = {}): Promise<BenchStack> {
   installQuietRuntime();
@@ -25,6 +27,7 @@ export async function startBenchStack(environment: Record<string, string> = {}):
   await chmod(dataDirectory, 0o755); // Postgres runs as its own user and must reach its data directory
   const database = await startEmbeddedPostgres({ dataDirectory: path.join(dataDirectory, 'pg'), port: await freePort(), database: 'bench' });
   const temporal = await startDevServer({ port: await freePort(), databaseFile: path.join(dataDirectory, 'temporal.db') });
+  const mailpit = await startMailpit({ smtpPort: await freePort(), uiPort: await freePort(), databaseFile: path.join(dataDirectory, 'mailpit', 'mailpit.db') });
   // An entry point like `npm start`: the environment (BENCH_* among it) under the stack's own addresses.
   const config = loadConfig({
     ...process.env,
@@ -35,6 +38,7 @@ export async function startBenchStack(environment: Record<string, string> = {}):
     HOSTED_MODE: 'true',
     SIGNUP_RATE_LIMIT_PER_HOUR: '100000',
     DATABASE_POOL_MAX: '20',
+    SMTP_URL: mailpit.smtpUrl,
     ...environment,
   });
   const controlPlane = await startControlPlane(config, database.url, createLogger('warn'));
@@ -43,6 +47,7 @@ export async function startBenchStack(environment: Record<string, string> = {}):
     config,
     async stop() {
       await controlPlane.stop();
+      await mailpit.stop();
       await temporal.stop();
       await database.stop();
       await rm(dataDirectory, { recursive: true, force: true });
