@@ -273,7 +273,7 @@ export function createRunActivities(deps: RunDependencies) {
       });
     },
 
-    /** FAILED: the row, the incident and the finalize_run ack in one transaction; retried until it commits. */
+    /** FAILED: the row, the incident, the finalize_run ack and the audit event in one statement; retried until it commits. */
     async recordRunFailure(input: RunClosing & { cause: RunCause }): Promise<void> {
       // One statement: the row, the incident, the finalize_run ack and the audit event.
       const incident: Change = {
