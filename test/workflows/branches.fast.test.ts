@@ -39,6 +39,7 @@ function inMemoryActivities(overrides: Partial<Activities> = {}) {
     completeWaitStep: answer('completeWaitStep', undefined),
     recordApproval: answer('recordApproval', undefined),
     evaluateRunGovernance: answer('evaluateRunGovernance', { outcome: 'pass' as const, violations: [], totalDebited: 0 }),
+    concludeRun: answer('concludeRun', { outcome: 'pass' as const, violations: [], totalDebited: 0, closed: true }),
     beginRollback: answer('beginRollback', undefined),
     recordRunFailure: answer('recordRunFailure', undefined),
     finalizeRun: answer('finalizeRun', undefined),
