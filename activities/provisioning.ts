@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ProvisioningFailure, type FailedCompensation, type ProvisioningFailureType, type ProvisioningStep, type StepContext } from '../src/contracts/provisioning';
-import { auditRow, IGNORE_REPEATED_AUDIT, INSERT_AUDIT, recordAudit, type AuditEntry } from '../src/db/audit';
+import { auditRow, executeWithAudit, recordAudit, type AuditedStatement, type AuditEntry } from '../src/db/audit';
 import { BillingAccount, Tenant, TenantMembership } from '../src/db/entities';
 import type { Orm } from '../src/db/orm';
 import { createTenantTables, dropTenantTables } from '../src/db/tenant-schema';
@@ -39,23 +39,9 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
       idempotencyKey: `${context.tenantId}:${action}`,
     });
   const audit = (em: EntityManager, context: StepContext, action: string, extra: Parameters<typeof auditEntry>[2] = {}) => recordAudit(em, auditEntry(context, action, extra));
-  /**
-   * A forward step that is one statement: `change` (a data-modifying statement) and, when `audited` (an SQL condition
-   * on the statement's CTEs) holds, its audit row. Atomic without a transaction around it: one round trip.
-   */
-  const changeWithAudit = async <Row extends Record<string, unknown>>(
-    change: { ctes: string; params: unknown[]; audited: string; auditedParams?: unknown[]; select: string },
-    entry: AuditEntry,
-  ): Promise<Row | undefined> => {
-    const row = auditRow(entry);
-    const rows = await deps.orm.em.fork().execute<Row[]>(
-      `with ${change.ctes},
-         audited as (${INSERT_AUDIT} select ${row.select} where ${change.audited} ${IGNORE_REPEATED_AUDIT})
-       select ${change.select}`,
-      [...change.params, ...row.params, ...(change.auditedParams ?? [])],
-    );
-    return rows[0];
-  };
+  /** A forward step that is one statement with its audit row (executeWithAudit): one round trip, no transaction. */
+  const changeWithAudit = <Row extends object>(statement: AuditedStatement, entry: AuditEntry) =>
+    executeWithAudit<Row>(deps.orm.em.fork(), statement, auditRow(entry));
 
   return {
     async reserveTenant(input: StepContext & { slug: string; orgName: string }): Promise<void> {
@@ -69,8 +55,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
                      values (?, ?, ?, 'provisioning', ?, ?, ?) on conflict do nothing returning id),
                  holder as (select coalesce((select id from inserted), (select id from tenant where slug = ?)) as id)`,
           params: [input.tenantId, input.slug, input.orgName, input.workflowId, at, at, input.slug],
-          audited: `(select id from holder) = ?::uuid`,
-          auditedParams: [input.tenantId],
+          auditWhen: { sql: `(select id from holder) = ?::uuid`, params: [input.tenantId] },
           select: `(select id from holder) as holder`,
         },
         auditEntry(input, 'tenant.reserved', { to: 'provisioning', details: { slug: input.slug } }),
@@ -105,7 +90,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
                    insert into tenant_membership (id, tenant_id, user_id, role, created_at)
                      select ?, ?, id, 'owner', ? from owner on conflict (tenant_id, user_id) do nothing)`,
           params: [email, userId, email, input.passwordHash, input.tenantId, at, input.tenantId, randomUUID(), input.tenantId, at],
-          audited: 'exists (select 1 from owner)',
+          auditWhen: { sql: 'exists (select 1 from owner)' },
           select: '(select id from owner) as owner',
         },
         // Written once per tenant (its key): a retry that finds the user from an earlier attempt adds nothing.
@@ -141,7 +126,6 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
                  account as (select subscription_state, trial_ends_at from opened
                              union all select subscription_state, trial_ends_at from billing_account where tenant_id = ? and not exists (select 1 from opened))`,
           params: [context.tenantId, trialEndsAt, at, at, context.tenantId],
-          audited: 'true',
           select: '(select subscription_state from account) as subscription_state, (select trial_ends_at from account) as trial_ends_at',
         },
         auditEntry(context, 'billing.trial_opened', { to: 'trial', details: { plan: 'trial' } }),
@@ -176,7 +160,6 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
         {
           ctes: `initialised as (update tenant set onboarding_state = 'provisioned', onboarding_updated_at = ? where id = ? and onboarding_state is null)`,
           params: [now(), context.tenantId],
-          audited: 'true',
           select: '1 as done',
         },
         auditEntry(context, 'onboarding.initialised', { to: 'provisioned' }),
@@ -196,7 +179,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
           ctes: `activated as (update tenant set status = 'active', updated_at = ? where id = ? and status = 'provisioning' returning id),
                  current as (select status from tenant where id = ?)`,
           params: [now(), context.tenantId, context.tenantId],
-          audited: `exists (select 1 from activated) or (select status from current) = 'active'`,
+          auditWhen: { sql: `exists (select 1 from activated) or (select status from current) = 'active'` },
           select: `(select count(*) from activated) as activated, (select status from current) as status`,
         },
         auditEntry(context, 'tenant.activated', { from: 'provisioning', to: 'active' }),

@@ -8,12 +8,6 @@ import { runExecutionSwitchDecision, type KillSwitches } from '../src/gates/kill
 import { lifecycleGate } from '../src/domain/run-policy';
 import { tenantSchemaName, type TenantStatus } from '../src/domain/tenant-status';
 
-/** tenant.status, share-locked: a suspension waits for a step in flight and is seen by the next one. */
-export async function readTenantStatus(em: EntityManager, tenantId: string): Promise<TenantStatus | undefined> {
-  const rows = await em.execute<Array<{ status: TenantStatus }>>(`select status from tenant where id = ? for share`, [tenantId]);
-  return rows[0]?.status;
-}
-
 export interface RunGuardOptions {
   /** DISABLE_RUN_EXECUTION stops running work at its next step. */
   switches?: KillSwitches;
@@ -42,9 +36,9 @@ export interface AlongsideRead {
 }
 
 /**
- * What the guard reads, in one round trip: tenant.status and the active policy rules, both share-locked as
- * readTenantStatus and readActivePolicy lock them (a suspension or a rule change waits for the step in flight), whether
- * the tenant's schema exists, and the caller's `alongside` columns (evaluated after these, in select-list order).
+ * What the guard reads, in one round trip: tenant.status and the active policy rules, both share-locked (a suspension
+ * or a rule change waits for the step in flight and is seen by the next one), whether the tenant's schema exists, and
+ * the caller's `alongside` columns (evaluated after these, in select-list order).
  */
 export async function readGuardedState(em: EntityManager, tenantId: string, alongside?: AlongsideRead): Promise<GuardReading> {
   const rows = await em.execute<Array<{ status: TenantStatus | null; rules: Array<{ rule: string; params: unknown }>; tables_present: boolean } & Record<string, unknown>>>(

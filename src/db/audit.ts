@@ -54,8 +54,34 @@ export function auditRow(entry: AuditEntry, options: { fromStateSql?: string } =
 }
 
 /** The head of an audit insert; the rows follow as a select, and a repeated idempotency key is ignored. */
-export const INSERT_AUDIT = 'insert into audit_event (actor, action, entity_type, entity_id, tenant_id, from_state, to_state, reason, correlation_id, idempotency_key, details, at)';
-export const IGNORE_REPEATED_AUDIT = 'on conflict (idempotency_key) do nothing';
+const INSERT_AUDIT = 'insert into audit_event (actor, action, entity_type, entity_id, tenant_id, from_state, to_state, reason, correlation_id, idempotency_key, details, at)';
+const IGNORE_REPEATED_AUDIT = 'on conflict (idempotency_key) do nothing';
+
+/**
+ * A statement that makes its changes and writes their audit row at once: `ctes` are its data-modifying steps (named,
+ * comma-separated), `auditWhen` an optional condition on them for writing the row, `select` what it reads back.
+ */
+export interface AuditedStatement {
+  ctes: string;
+  params: unknown[];
+  auditWhen?: { sql: string; params?: unknown[] };
+  select: string;
+}
+
+/**
+ * Runs an AuditedStatement with its audit row: one round trip, and atomic without a transaction around it (or one
+ * statement of the caller's). Returns the row `select` read.
+ */
+export async function executeWithAudit<Row extends object>(em: EntityManager, statement: AuditedStatement, audit: AuditRow): Promise<Row | undefined> {
+  const when = statement.auditWhen;
+  const rows = await em.execute<Row[]>(
+    `with ${statement.ctes},
+       audited as (${INSERT_AUDIT} select ${audit.select}${when ? ` where ${when.sql}` : ''} ${IGNORE_REPEATED_AUDIT})
+     select ${statement.select}`,
+    [...statement.params, ...audit.params, ...(when?.params ?? [])],
+  );
+  return rows[0];
+}
 
 /**
  * Appends an audit event inside the caller's transaction; a repeat with the same idempotency key is ignored. Plain SQL,

@@ -5,7 +5,7 @@ import { governanceWaitingMs } from '../domain/run-policy';
 import { plannedWaitingMs } from '../domain/step-kinds';
 import { storableJson } from '../domain/storable-text';
 import { readActivePolicy } from './policy-rules';
-import { auditRow, IGNORE_REPEATED_AUDIT, INSERT_AUDIT } from './audit';
+import { auditRow, executeWithAudit } from './audit';
 import { runAuditEntry } from './run-trail';
 
 /** Slack on top of a run's planned waiting before a missing finalize_run ack counts as stale. */
@@ -38,15 +38,16 @@ export async function openRunRecords(em: EntityManager, input: RunInput & { work
     }),
   );
   // One statement (one round trip): the row, every expectation and the audit event; each part a no-op when repeated.
-  await em.execute(
-    `with opened as (
-       insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline, created_at, updated_at)
-         values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?, ?, now(), now()) on conflict (id) do nothing),
-     expected as (
-       insert into run_expectation (run_id, key, kind, created_at) values ${expectations.map(() => '(?, ?, ?, now())').join(', ')}
-         on conflict (run_id, key) do nothing)
-     ${INSERT_AUDIT} select ${audit.select} ${IGNORE_REPEATED_AUDIT}`,
-    [
+  await executeWithAudit(
+    em,
+    {
+      ctes: `opened as (
+               insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline, created_at, updated_at)
+                 values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?, ?, now(), now()) on conflict (id) do nothing),
+             expected as (
+               insert into run_expectation (run_id, key, kind, created_at) values ${expectations.map(() => '(?, ?, ?, now())').join(', ')}
+                 on conflict (run_id, key) do nothing)`,
+      params: [
       input.runId,
       input.tenantId,
       input.workflowId,
@@ -55,7 +56,9 @@ export async function openRunRecords(em: EntityManager, input: RunInput & { work
       input.submittedBy,
       deadline,
       ...expectations.flatMap((expectation) => [input.runId, expectation.key, expectation.kind]),
-      ...audit.params,
-    ],
+      ],
+      select: '1 as opened',
+    },
+    audit,
   );
 }

@@ -3,7 +3,7 @@ import type { RunContext } from '../contracts/run';
 import type { ExpectationKind } from '../domain/run-audit';
 import { phasesLeadingTo, type RunPhase } from '../domain/run-phase';
 import { storableText } from '../domain/storable-text';
-import { auditRow, IGNORE_REPEATED_AUDIT, INSERT_AUDIT, recordAudit, type AuditEntry } from './audit';
+import { auditRow, executeWithAudit, recordAudit, type AuditEntry } from './audit';
 
 /** Declares what a run will do; declaring again changes nothing. */
 export async function declareExpectations(em: EntityManager, runId: string, expectations: Array<{ key: string; kind: ExpectationKind }>): Promise<void> {
@@ -13,11 +13,6 @@ export async function declareExpectations(em: EntityManager, runId: string, expe
     `insert into run_expectation (run_id, key, kind, created_at) values ${values} on conflict (run_id, key) do nothing`,
     expectations.flatMap((expectation) => [runId, expectation.key, expectation.kind]),
   );
-}
-
-/** Acknowledges one expectation inside the caller's transaction, beside the effect it stands for. */
-export async function acknowledge(em: EntityManager, runId: string, key: string): Promise<void> {
-  await em.execute(`insert into run_ack (run_id, key, acked_at) values (?, ?, now()) on conflict (run_id, key) do nothing`, [runId, key]);
 }
 
 /** Waives every step and governance expectation the run has not met, with the reason it never will. */
@@ -77,16 +72,17 @@ export async function applyWithTrail(
   changes: Change[] = [],
 ): Promise<number[]> {
   const { key, action, effect, ...extra } = trail;
-  const row = auditRow(runAuditEntry(context, action, effect, extra));
   const named = changes.map((change, index) => ({ name: `change_${index}`, ...change }));
-  const rows = await em.execute<Array<Record<string, string>>>(
-    `with ${named.map((change) => `${change.name} as (${change.sql}), `).join('')}
-       ack as (insert into run_ack (run_id, key, acked_at) values (?, ?, now()) on conflict (run_id, key) do nothing),
-       audit as (${INSERT_AUDIT} select ${row.select} ${IGNORE_REPEATED_AUDIT})
-     select ${named.length === 0 ? '1 as none' : named.map((change) => `(select count(*) from ${change.name}) as ${change.name}`).join(', ')}`,
-    [...named.flatMap((change) => change.params), context.runId, key, ...row.params],
+  const row = await executeWithAudit<Record<string, string>>(
+    em,
+    {
+      ctes: [...named.map((change) => `${change.name} as (${change.sql})`), `ack as (insert into run_ack (run_id, key, acked_at) values (?, ?, now()) on conflict (run_id, key) do nothing)`].join(', '),
+      params: [...named.flatMap((change) => change.params), context.runId, key],
+      select: named.length === 0 ? '1 as none' : named.map((change) => `(select count(*) from ${change.name}) as ${change.name}`).join(', '),
+    },
+    auditRow(runAuditEntry(context, action, effect, extra)),
   );
-  return named.map((change) => Number(rows[0]?.[change.name] ?? 0));
+  return named.map((change) => Number(row?.[change.name] ?? 0));
 }
 
 /** Acknowledges an expectation and writes the audit event that reports it, in one statement. */
@@ -100,14 +96,17 @@ export async function acknowledgeWithAudit(em: EntityManager, context: RunContex
  * locked row). Says which phase it left, or undefined when the row is there already (or not yet).
  */
 export async function movePhaseWithAudit(em: EntityManager, context: RunContext, to: RunPhase, action: string, effect: string, extra: RunAuditDetails = {}): Promise<RunPhase | undefined> {
-  const row = auditRow(runAuditEntry(context, action, effect, { ...extra, to }), { fromStateSql: 'moved.phase' });
-  const rows = await em.execute<Array<{ phase: RunPhase }>>(
-    `with moved as (
-       update run set phase = ?, updated_at = now() from (select id, phase from run where id = ? for update) as before
-         where run.id = before.id and before.phase in (?) returning before.phase),
-     audited as (${INSERT_AUDIT} select ${row.select} from moved ${IGNORE_REPEATED_AUDIT})
-     select phase from moved`,
-    [to, context.runId, phasesLeadingTo(to), ...row.params],
+  const row = await executeWithAudit<{ phase: RunPhase | null }>(
+    em,
+    {
+      ctes: `moved as (
+               update run set phase = ?, updated_at = now() from (select id, phase from run where id = ? for update) as before
+                 where run.id = before.id and before.phase in (?) returning before.phase)`,
+      params: [to, context.runId, phasesLeadingTo(to)],
+      auditWhen: { sql: 'exists (select 1 from moved)' },
+      select: '(select phase from moved) as phase',
+    },
+    auditRow(runAuditEntry(context, action, effect, { ...extra, to }), { fromStateSql: '(select phase from moved)' }),
   );
-  return rows[0]?.phase;
+  return row?.phase ?? undefined;
 }
