@@ -24,7 +24,9 @@ fi
 
 # The Go and Java tools build while npm installs: the builds are CPU-bound, the install mostly waits on the registry.
 tools() {
-  bash scripts/install-tools.sh start
+  # Production names its own Temporal and mail server (NODE_ENV=production refuses to start without them), so the
+  # start command there needs neither the dev server nor Mailpit, nor the Go toolchain that builds them.
+  if [ "${NODE_ENV:-}" != "production" ] || [ -n "$mode" ]; then bash scripts/install-tools.sh start; fi
   if [ "$mode" = "--with-browser" ]; then bash scripts/install-tools.sh test; fi
   if [ "$mode" = "--all-tools" ]; then bash scripts/install-tools.sh fleet; fi
 }

@@ -20,8 +20,9 @@ async function main() {
   try {
     config = loadConfig();
   } catch (error) {
+    // Before anything starts or listens: a refused configuration leaves no process, port or data directory behind.
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      console.error(`${error.message}\n(npm run doctor prints this check without starting anything)`);
       process.exit(2);
     }
     throw error;
