@@ -37,7 +37,9 @@ tools_pid=$!
 # platform's builds of packages with per-platform optional dependencies (@swc/core, unrs-resolver), so the lock file
 # cannot list the others and `npm ci` refuses it as out of sync; `npm install --no-save` honours the lock the same way.
 LOCK_STAMP="node_modules/.package-lock.sha256"
-lock_hash="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)"
+# NODE_ENV=production makes npm omit the dev dependencies: the stamp tells the two installs apart, so a
+# production start on a developer's machine does not leave `npm test` without jest.
+lock_hash="$( { cat package.json package-lock.json; [ "${NODE_ENV:-}" != production ] || echo "without dev dependencies"; } | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$LOCK_STAMP" ] || [ "$lock_hash" != "$(cat "$LOCK_STAMP")" ]; then
   echo "[setup] installing npm packages from package-lock.json"
   # On a fresh machine npm itself runs on the machine's node (its EBADENGINE warning about the project's engines is
