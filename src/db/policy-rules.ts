@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { POLICY_RULE_PARAMS, runPolicyFromRules, type PolicyRuleName, type PolicyRuleParams, type RunPolicy } from '../domain/run-policy';
+import { POLICY_RULE_PARAMS, governsExecution, runPolicyFromRules, type PolicyRuleName, type PolicyRuleParams, type RunPolicy } from '../domain/run-policy';
 
 export interface ActivePolicy {
   policy: RunPolicy;
@@ -38,9 +38,13 @@ const stored = (row: PolicyRuleRow): StoredPolicyRule => ({
   updatedAt: new Date(row.updated_at),
 });
 
-/** The fingerprint of active rules ordered by name; jsonb normalises key order, so the same rules give the same one. */
+/**
+ * The fingerprint of active rules that govern what runs do, ordered by name; jsonb normalises key order, so the same
+ * rules give the same one. Who may decide a run is read at the decision instead, so it is not part of it.
+ */
 export function policyFingerprint(activeRules: Array<{ rule: string; params: unknown }>): string {
-  return createHash('sha256').update(JSON.stringify(activeRules.map((row) => [row.rule, row.params]))).digest('hex').slice(0, 16);
+  const governing = activeRules.filter((row) => governsExecution(row.rule));
+  return createHash('sha256').update(JSON.stringify(governing.map((row) => [row.rule, row.params]))).digest('hex').slice(0, 16);
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RunInput } from '../contracts/run';
 import { FINALIZE_RUN_KEY, GOVERNANCE_KEY, stepKey, type ExpectationKind } from '../domain/run-audit';
+import { credentialOfActor } from '../domain/four-eyes';
 import { governanceWaitingMs } from '../domain/run-policy';
 import { plannedWaitingMs } from '../domain/step-kinds';
 import { storableJson } from '../domain/storable-text';
 import { readActivePolicy } from './policy-rules';
 import { auditRow, executeWithAudit } from './audit';
+import { keyCreatorUserIdSql } from './api-key-creators';
 import { runAuditEntry } from './run-trail';
 
 /** Slack on top of a run's planned waiting before a missing finalize_run ack counts as stale. */
@@ -37,13 +39,18 @@ export async function openRunRecords(em: EntityManager, input: RunInput & { work
       details: { stepCount: input.plan.steps.length, kinds: input.plan.steps.map((step) => step.kind) },
     }),
   );
+  // Four eyes: the person behind the submission, a key's creator read in the same statement when a key submitted it.
+  const submitter = credentialOfActor(input.submittedBy);
+  const creator = keyCreatorUserIdSql('k');
   // One statement (one round trip): the row, every expectation and the audit event; each part a no-op when repeated.
   await executeWithAudit(
     em,
     {
       ctes: `opened as (
-               insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, finalize_deadline, created_at, updated_at)
-                 values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?, ?, now(), now()) on conflict (id) do nothing),
+               insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, submitted_by_user_id, submitted_by_key_id, finalize_deadline, created_at, updated_at)
+                 values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?,
+                   coalesce(?::uuid, (select ${creator.sql} from api_key k where k.id = ?::uuid and k.tenant_id = ?)), ?::uuid,
+                   ?, now(), now()) on conflict (id) do nothing),
              expected as (
                insert into run_expectation (run_id, key, kind, created_at) values ${expectations.map(() => '(?, ?, ?, now())').join(', ')}
                  on conflict (run_id, key) do nothing)`,
@@ -54,6 +61,11 @@ export async function openRunRecords(em: EntityManager, input: RunInput & { work
       storedRunJson(input.plan),
       JSON.stringify(input.plan.steps.map((step, index) => ({ index, kind: step.kind, state: 'pending' }))),
       input.submittedBy,
+      submitter.userId,
+      ...creator.params,
+      submitter.apiKeyId,
+      input.tenantId,
+      submitter.apiKeyId,
       deadline,
       ...expectations.flatMap((expectation) => [input.runId, expectation.key, expectation.kind]),
       ],

@@ -16,10 +16,19 @@ export const POLICY_RULE_PARAMS = {
     threshold: z.number().int().min(0),
     timeoutSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
   }),
+  /** API keys of an admin role may approve and reject runs; never one their creator submitted (four eyes). */
+  allow_api_key_approval: z.strictObject({}),
 } as const;
 
 export type PolicyRuleName = keyof typeof POLICY_RULE_PARAMS;
 export const POLICY_RULE_NAMES = Object.keys(POLICY_RULE_PARAMS) as PolicyRuleName[];
+
+/**
+ * Rules about who may decide a run, not about what a run may do: the decision reads them when it is taken, so
+ * changing one leaves the policy fingerprint, and the runs in flight under it, alone.
+ */
+export const APPROVAL_AUTHORITY_RULES: readonly PolicyRuleName[] = ['allow_api_key_approval'];
+export const governsExecution = (rule: string): boolean => !APPROVAL_AUTHORITY_RULES.includes(rule as PolicyRuleName);
 export type PolicyRuleParams<Name extends PolicyRuleName> = z.infer<(typeof POLICY_RULE_PARAMS)[Name]>;
 
 export interface RunPolicy {
@@ -27,6 +36,7 @@ export interface RunPolicy {
   forbiddenStepKinds?: StepKind[];
   maxSteps?: number;
   requireApprovalOverDebit?: { threshold: number; timeoutSeconds: number };
+  allowApiKeyApproval?: boolean;
 }
 
 /** Builds the policy from stored rows; a row whose params no longer parse is a bug in whoever wrote it, so it throws. */
@@ -45,6 +55,10 @@ export function runPolicyFromRules(rules: Array<{ rule: string; params: unknown 
         break;
       case 'require_approval_over_debit':
         policy.requireApprovalOverDebit = POLICY_RULE_PARAMS.require_approval_over_debit.parse(params);
+        break;
+      case 'allow_api_key_approval':
+        POLICY_RULE_PARAMS.allow_api_key_approval.parse(params);
+        policy.allowApiKeyApproval = true;
         break;
       default:
         throw new Error(`unknown policy rule ${rule}`);

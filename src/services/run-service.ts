@@ -19,6 +19,8 @@ import {
   type RunStatus,
 } from '../contracts/run';
 import { Run } from '../db/entities';
+import { listRunDecisions, readApprovalContext, recordApprovalRefusal, type RunDecision } from '../db/run-approvals';
+import { fourEyesVerdict, type FourEyesRefusalType, type RunSubmitter } from '../domain/four-eyes';
 import { openRunRecords } from '../db/run-opening';
 import { lockTenantAdmissions, releaseRunReservation } from '../db/run-reservation';
 import type { GateDecision } from '../domain/gate-decision';
@@ -55,10 +57,36 @@ export type SubmitOutcome =
   | { kind: 'conflict'; runId: string }
   | { kind: 'refused'; refusal: GateDecision };
 
-/** What the API shows a tenant about one run. */
-export type RunView = Omit<RunStatus, 'rollingBack'> & { rollingBack: boolean; createdAt?: string; finishedAt?: string | null };
+/** Who submitted a run: the audit actor, and the person and key behind it (null when unknown). */
+export interface RunSubmitterView extends RunSubmitter {
+  actor: string;
+}
+
+/** What the API shows a tenant about one run: its state, who submitted it and who decided its approvals. */
+export type RunView = Omit<RunStatus, 'rollingBack'> & {
+  rollingBack: boolean;
+  createdAt?: string;
+  finishedAt?: string | null;
+  /** Null only for a run whose opening record is not written yet. */
+  submittedBy: RunSubmitterView | null;
+  decisions: RunDecision[];
+};
 
 export type RunControlOutcome<T> = { kind: 'done'; answer: T } | { kind: 'not_found' } | { kind: 'finished' };
+
+/** The credential deciding a run, as the API authenticated it. */
+export type DecidingCredential = { kind: 'user'; userId: string } | { kind: 'api_key'; apiKeyId: string };
+
+export interface RunDecisionRequest {
+  tenantId: string;
+  runId: string;
+  decider: DecidingCredential;
+  /** The update the run receives; its actor is the decider's audit actor. */
+  input: ApprovalInput;
+}
+
+/** A decision four eyes refused (audited), or what the run made of it. */
+export type RunDecisionOutcome = RunControlOutcome<ApprovalAnswer> | { kind: 'refused'; refusal: FourEyesRefusalType; reason: string };
 
 /** Keys sorted at every level: the plan as the API parsed it and as jsonb gives it back fingerprint alike. */
 const canonicalJson = (value: unknown): string => {
@@ -110,6 +138,11 @@ export function createRunService(deps: RunServiceDependencies) {
     const owner = await ownerOf(runId);
     if (!owner || (tenantId !== undefined && owner.tenantId !== tenantId)) return { kind: 'not_found' };
     if (owner.finished) return { kind: 'finished' };
+    return sendControl(runId, send);
+  }
+
+  /** Sends a control to a run known to be the caller's and not finished. */
+  async function sendControl<T>(runId: string, send: (handle: WorkflowHandle<typeof runWorkflow>) => Promise<T>): Promise<RunControlOutcome<T>> {
     try {
       return { kind: 'done', answer: await send(handleOf(runId)) };
     } catch (error) {
@@ -119,7 +152,9 @@ export function createRunService(deps: RunServiceDependencies) {
     }
   }
 
-  const fromRow = (row: Run): RunView => ({
+  const submitterOf = (row: Run): RunSubmitterView => ({ actor: row.submittedBy, userId: row.submittedByUserId ?? null, apiKeyId: row.submittedByKeyId ?? null });
+
+  const fromRow = (row: Run, decisions: RunDecision[]): RunView => ({
     runId: row.id,
     tenantId: row.tenantId,
     phase: row.phase,
@@ -132,7 +167,42 @@ export function createRunService(deps: RunServiceDependencies) {
     override: row.override ?? null,
     createdAt: row.createdAt.toISOString(),
     finishedAt: row.finishedAt?.toISOString() ?? null,
+    submittedBy: submitterOf(row),
+    decisions,
   });
+
+  /**
+   * Four eyes at the boundary every tenant decision passes: the submitter (from the run's row) never decides their own
+   * run, and a key decides only where the tenant allows it. A refusal is audited and the run keeps waiting.
+   */
+  async function decide(decision: 'approve' | 'reject', request: RunDecisionRequest): Promise<RunDecisionOutcome> {
+    const em = deps.orm.em.fork();
+    const { decider } = request;
+    const context = await readApprovalContext(em, { runId: request.runId, tenantId: request.tenantId, deciderKeyId: decider.kind === 'api_key' ? decider.apiKeyId : null });
+    const owner = context.run ?? (await ownerOf(request.runId));
+    if (!owner || owner.tenantId !== request.tenantId) return { kind: 'not_found' };
+    if (owner.finished) return { kind: 'finished' };
+    // A run with no row yet has not opened, so it waits for no approval; nobody is its known submitter.
+    const submitter = context.run?.submitter ?? { userId: null, apiKeyId: null };
+    const verdict = fourEyesVerdict(
+      submitter,
+      decider.kind === 'user' ? decider : { kind: 'api_key', apiKeyId: decider.apiKeyId, creatorUserId: context.deciderKeyCreatorUserId },
+      context.authority,
+    );
+    if (!verdict.allowed) {
+      await recordApprovalRefusal(em, {
+        runId: request.runId,
+        tenantId: request.tenantId,
+        actor: request.input.actor,
+        decision,
+        refusal: verdict.refusal,
+        reason: verdict.reason,
+        approvalKey: request.input.approvalKey,
+      });
+      return { kind: 'refused', refusal: verdict.refusal, reason: verdict.reason };
+    }
+    return sendControl(request.runId, (handle) => handle.executeUpdate(decision === 'approve' ? approveRunUpdate : rejectRunUpdate, { args: [request.input] }));
+  }
 
   /** Starts the run's workflow; one already started (or already ended) under its id is left as it is. */
   async function startRunWorkflow(input: RunInput, submission: RunSubmission): Promise<void> {
@@ -196,25 +266,23 @@ export function createRunService(deps: RunServiceDependencies) {
 
     /** The tenant's view of its run, or undefined when it has no such run. */
     async status(tenantId: string, runId: string): Promise<RunView | undefined> {
-      const row = await storedRun(runId);
+      const [row, decisions] = await Promise.all([storedRun(runId), listRunDecisions(deps.orm.em.fork(), runId)]);
       if (row && row.tenantId !== tenantId) return undefined;
-      if (row?.outcome) return fromRow(row);
+      if (row?.outcome) return fromRow(row, decisions);
       try {
         const live = await handleOf(runId).query(runStatusQuery);
         if (live.tenantId !== tenantId) return undefined;
-        return { ...live, ...(row ? { createdAt: row.createdAt.toISOString(), finishedAt: null } : {}) };
+        return { ...live, ...(row ? { createdAt: row.createdAt.toISOString(), finishedAt: null } : {}), submittedBy: row ? submitterOf(row) : null, decisions };
       } catch (error) {
-        if (row) return fromRow(row);
+        if (row) return fromRow(row, decisions);
         if (error instanceof WorkflowNotFoundError) return undefined;
         throw error;
       }
     },
 
-    approve: (tenantId: string, runId: string, decision: ApprovalInput): Promise<RunControlOutcome<ApprovalAnswer>> =>
-      control(runId, tenantId, (handle) => handle.executeUpdate(approveRunUpdate, { args: [decision] })),
+    approve: (request: RunDecisionRequest): Promise<RunDecisionOutcome> => decide('approve', request),
 
-    reject: (tenantId: string, runId: string, decision: ApprovalInput): Promise<RunControlOutcome<ApprovalAnswer>> =>
-      control(runId, tenantId, (handle) => handle.executeUpdate(rejectRunUpdate, { args: [decision] })),
+    reject: (request: RunDecisionRequest): Promise<RunDecisionOutcome> => decide('reject', request),
 
     terminate: (runId: string, request: OperatorOverrideInput): Promise<RunControlOutcome<OverrideAnswer>> =>
       control(runId, undefined, (handle) => handle.executeUpdate(terminateRunUpdate, { args: [request] })),

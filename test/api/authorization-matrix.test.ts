@@ -37,6 +37,7 @@ const POLICY_SAMPLE_PARAMS: Record<PolicyRuleName, Record<string, unknown>> = {
   forbidden_step_kinds: { kinds: ['records.delete'] },
   max_steps: { limit: 20 },
   require_approval_over_debit: { threshold: 1_000_000 },
+  allow_api_key_approval: {},
 };
 
 interface Sample {

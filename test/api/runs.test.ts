@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { OPERATOR_ACTOR, asOperator, asOwner, asRole, startRunApiHarness, type RunApiHarness } from '../support/run-api';
+import { OPERATOR_ACTOR, asOperator, asOwner, asOwnerSession, asRole, startRunApiHarness, type RunApiHarness } from '../support/run-api';
 import { setTenantStatus, tenantData } from '../support/runs';
 import { waitFor } from '../support/wait';
 
@@ -179,15 +179,20 @@ describe('approve and reject', () => {
     expect(waiting).toMatchObject({ phase: 'EXECUTING', pendingApproval: { key: 'step:1', reason: 'check it' } });
 
     expect((await request(harness.app).post(`/api/v1/runs/${runId}/approve`).set(asMember).send({})).status).toBe(403);
-    const wrongKey = await request(harness.app).post(`/api/v1/runs/${runId}/approve`).set(asOwner(tenant)).send({ approvalKey: 'governance' });
+    const wrongKey = await request(harness.app).post(`/api/v1/runs/${runId}/approve`).set(asOwnerSession(tenant)).send({ approvalKey: 'governance' });
     expect(wrongKey.status).toBe(409);
     expect(wrongKey.body).toMatchObject({ title: 'Transition refused', reason: 'ApprovalKeyMismatch' });
 
-    const approved = await request(harness.app).post(`/api/v1/runs/${runId}/approve`).set(asOwner(tenant)).send({ approvalKey: 'step:1', note: 'fine' });
+    const approved = await request(harness.app).post(`/api/v1/runs/${runId}/approve`).set(asOwnerSession(tenant)).send({ approvalKey: 'step:1', note: 'fine' });
     expect(approved.status).toBe(200);
     expect(approved.body).toEqual({ runId, approvalKey: 'step:1', decision: 'approved' });
-    await runView(asOwner(tenant), runId, finished);
-    const late = await request(harness.app).post(`/api/v1/runs/${runId}/reject`).set(asOwner(tenant)).send();
+    const done = await runView(asOwner(tenant), runId, finished);
+    // The detail names the submitting key and the person who decided.
+    expect(done).toMatchObject({
+      submittedBy: { actor: expect.stringMatching(/^api_key:/), apiKeyId: expect.any(String), userId: null },
+      decisions: [{ approvalKey: 'step:1', decision: 'approved', actor: `user:${tenant.owner.userId}`, note: 'fine', at: expect.any(String) }],
+    });
+    const late = await request(harness.app).post(`/api/v1/runs/${runId}/reject`).set(asOwnerSession(tenant)).send();
     expect(late.status).toBe(409);
   });
 
@@ -198,7 +203,7 @@ describe('approve and reject', () => {
       .set(asOwner(tenant))
       .send({ steps: [{ kind: 'records.write', key: 'k', value: 1 }, { kind: 'approval' }] });
     await runView(asOwner(tenant), submitted.body.runId, (body) => body.pendingApproval !== null);
-    expect((await request(harness.app).post(`/api/v1/runs/${submitted.body.runId}/reject`).set(asOwner(tenant)).send({ note: 'no' })).status).toBe(200);
+    expect((await request(harness.app).post(`/api/v1/runs/${submitted.body.runId}/reject`).set(asOwnerSession(tenant)).send({ note: 'no' })).status).toBe(200);
     const body = await runView(asOwner(tenant), submitted.body.runId, finished);
     expect(body).toMatchObject({ phase: 'FAILED', cause: { type: 'ApprovalRejected' }, steps: [{ state: 'compensated' }, { state: 'failed' }] });
     expect((await tenantData(harness.orm, tenant.tenantId)).records).toEqual({});

@@ -126,7 +126,11 @@ beforeAll(async () => {
   const key = await send(json('setup', 'post', `/api/v1/tenants/${team.tenantId}/api-keys`, { name: 'fuzz target', role: 'viewer' }, { Authorization: `Bearer ${ownerToken}` }));
   if (key.status !== 201) throw new Error(`API key answered ${key.status}`);
   keyId = (key.body as { id: string }).id;
-  const run = await sendAndTrack(json('setup', 'post', '/api/v1/runs', { steps: [{ kind: 'approval' }, { kind: 'records.write', key: 'fuzz', value: { ok: true } }] }, { Authorization: `Bearer ${ownerToken}` }));
+  // Submitted by the admin, so the owner the fuzz calls as may decide it (four eyes refuses a run's submitter).
+  const adminSession = await send(json('setup', 'post', '/api/v1/auth/login', { email: team.members.admin.email, password: KNOWN_PASSWORD }));
+  if (adminSession.status !== 200) throw new Error(`admin login answered ${adminSession.status}`);
+  const adminToken = (adminSession.body as { accessToken: string }).accessToken;
+  const run = await sendAndTrack(json('setup', 'post', '/api/v1/runs', { steps: [{ kind: 'approval' }, { kind: 'records.write', key: 'fuzz', value: { ok: true } }] }, { Authorization: `Bearer ${adminToken}` }));
   if (run.status !== 202) throw new Error(`setup run answered ${run.status}`);
   waitingRunId = (run.body as { runId: string }).runId;
   await waitFor(async () => ((await send({ operation: 'setup', method: 'get', url: `/api/v1/runs/${waitingRunId}`, headers: { Authorization: `Bearer ${ownerToken}` }, credentialed: true })).body as { pendingApproval?: unknown }).pendingApproval != null, { timeoutMs: 30_000 });

@@ -15,6 +15,8 @@ import { connectToDevServer, startWorker, testConfig, testOrm, uniqueTaskQueue, 
 export interface TenantWithKeys extends TestTenant {
   /** API keys of the tenant by role: how a machine client calls the run API. */
   keys: Record<MembershipRole, string>;
+  /** The owner, signed in: the person who decides runs the keys submit (keys decide nothing by default). */
+  owner: { userId: string; accessToken: string };
 }
 
 export interface RunApiHarness {
@@ -67,7 +69,9 @@ export async function startRunApiHarness(): Promise<RunApiHarness> {
       const tenant = await createActiveTenant(orm);
       const keys = {} as Record<MembershipRole, string>;
       for (const role of ['owner', 'admin', 'member', 'viewer'] as const) keys[role] = (await createApiKey(access, tenant.tenantId, role)).key;
-      return { ...tenant, keys };
+      const [owner] = await orm.em.fork().execute<Array<{ id: string }>>('select id from app_user where email = ?', [tenant.ownerEmail]);
+      const { token } = await access.accessTokens.issue({ userId: owner!.id, tenantId: tenant.tenantId });
+      return { ...tenant, keys, owner: { userId: owner!.id, accessToken: token } };
     },
     async close() {
       worker.shutdown();
@@ -79,6 +83,8 @@ export async function startRunApiHarness(): Promise<RunApiHarness> {
 }
 
 export const asOwner = (tenant: TenantWithKeys) => bearer(tenant.keys.owner);
+/** The owner's session: a person, not the keys that submit, so four eyes lets them decide. */
+export const asOwnerSession = (tenant: TenantWithKeys) => bearer(tenant.owner.accessToken);
 export const asRole = (tenant: TenantWithKeys, role: MembershipRole) => bearer(tenant.keys[role]);
 /** A founder: every operator route, force-complete included. */
 export const asOperator = bearer(OPERATORS.founder.token);

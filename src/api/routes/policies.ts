@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { actorOf } from '../../auth/principal';
 import type { StoredPolicyRule } from '../../db/policy-rules';
-import { POLICY_RULE_NAMES, type PolicyRuleName } from '../../domain/run-policy';
+import { POLICY_RULE_NAMES, governsExecution, type PolicyRuleName } from '../../domain/run-policy';
 import type { PolicyChangeOutcome, PolicyService } from '../../services/policy-service';
 import { principalOf, tenantNotFound, tenantPrincipalOf, type RouteDeclarer } from '../auth';
 import type { AuthRequirement } from '../auth/requirement';
@@ -113,7 +113,9 @@ export function policyRoutes(options: { policies: PolicyService; route: RouteDec
         path: `${realm.base}/${rule}`,
         auth: realm.change,
         docs: {
-          summary: `Set the ${rule} rule and switch it on (audited; If-Match: "<version>" makes it conditional). Runs in flight under the old rules halt and roll back`,
+          summary: `Set the ${rule} rule and switch it on (audited; If-Match: "<version>" makes it conditional). ${
+            governsExecution(rule) ? 'Runs in flight under the old rules halt and roll back' : 'Decisions taken from now on follow it; runs in flight carry on'
+          }`,
           tags: realm.tags,
           params: tenantPathSchema,
           headers: ifMatchHeaderSchema,

@@ -19,6 +19,10 @@ export class Run {
   override?: RunOverride | null;
   degraded = false;
   submittedBy!: string;
+  /** The person behind the submission (a key's creator when a key submitted it): four eyes refuses them the decision. */
+  submittedByUserId?: string | null;
+  /** The API key that submitted the run, if one did. */
+  submittedByKeyId?: string | null;
   /** After this, a run without its finalize_run ack is stale. */
   finalizeDeadline?: Date | null;
   /** Set once nothing about the run's audit can change any more (see the reconciler); it is not scanned again. */
@@ -48,6 +52,8 @@ export const RunSchema = new EntitySchema<Run>({
     override: { type: 'json', nullable: true },
     degraded: { type: 'boolean' },
     submittedBy: { type: 'string', length: 200 },
+    submittedByUserId: { type: 'uuid', nullable: true },
+    submittedByKeyId: { type: 'uuid', nullable: true },
     finalizeDeadline: { type: 'datetime', nullable: true },
     auditSettledAt: { type: 'datetime', nullable: true },
     createdAt: { type: 'datetime', onCreate: () => new Date(), defaultRaw: 'now()' },
