@@ -69,6 +69,10 @@ async function main(): Promise<void> {
     HOSTED_MODE: 'true',
     SIGNUP_RATE_LIMIT_PER_HOUR: '100000',
     GLOBAL_RATE_LIMIT_PER_MINUTE: '10000000',
+    // One generator address and a few tenants: budgets raised so the run measures capacity, still counted per request.
+    ANONYMOUS_RATE_LIMIT_PER_IP_PER_MINUTE: '10000000',
+    OPERATOR_RATE_LIMIT_PER_MINUTE: '10000000',
+    TENANT_REQUEST_BUDGET_PERCENT: '100000',
     AUTH_TOKEN_SECRET: randomBytes(32).toString('hex'),
     OPERATOR_TOKENS: `load:founder:${operatorToken}`,
   });

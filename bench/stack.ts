@@ -37,6 +37,10 @@ export async function startBenchStack(environment: Record<string, string> = {}):
     API_PORT: String(await freePort()),
     HOSTED_MODE: 'true',
     SIGNUP_RATE_LIMIT_PER_HOUR: '100000',
+    // Benchmarks speak from one address with a few credentials: budgets raised, every request still counted.
+    ANONYMOUS_RATE_LIMIT_PER_IP_PER_MINUTE: '10000000',
+    OPERATOR_RATE_LIMIT_PER_MINUTE: '10000000',
+    TENANT_REQUEST_BUDGET_PERCENT: '100000',
     DATABASE_POOL_MAX: '20',
     SMTP_URL: mailpit.smtpUrl,
     ...environment,

@@ -70,6 +70,9 @@ async function fleetTarget(): Promise<BenchTarget> {
       AUTH_TOKEN_SECRET: randomBytes(32).toString('hex'),
       SIGNUP_RATE_LIMIT_PER_HOUR: '100000',
       GLOBAL_RATE_LIMIT_PER_MINUTE: '0',
+      ANONYMOUS_RATE_LIMIT_PER_IP_PER_MINUTE: '10000000',
+      OPERATOR_RATE_LIMIT_PER_MINUTE: '10000000',
+      TENANT_REQUEST_BUDGET_PERCENT: '100000',
       DATABASE_POOL_MAX: '10',
     },
   });

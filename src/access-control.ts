@@ -19,6 +19,8 @@ import { createBillingStateService } from './services/billing-state-service';
 import { restartBillingTrial } from './services/billing-trial-starter';
 import { createRunAdmission } from './services/run-admission';
 import { postgresRateLimitStores } from './api/rate-limit-store';
+import { createRequestLimits } from './api/request-limits';
+import { createRequestBudgets } from './db/request-budgets';
 import { unverifiedLimitsOf } from './services/accounts/settings';
 
 export interface AccessControlDependencies {
@@ -88,6 +90,20 @@ export function createAccessControl(deps: AccessControlDependencies) {
     platformCeilings,
     runAdmission: createRunAdmission({ billing, gates, switches: killSwitches, platform: platformCeilings, unverified: unverifiedLimitsOf(config) }),
     rateLimitStores: postgresRateLimitStores(deps.orm, deps.rateLimitScope ?? config.TEMPORAL_TASK_QUEUE),
+    requestLimits: createRequestLimits({
+      budgets: createRequestBudgets(deps.orm),
+      billing,
+      settings: {
+        anonymousPerAddress: config.ANONYMOUS_RATE_LIMIT_PER_IP_PER_MINUTE,
+        anonymousCeiling: config.GLOBAL_RATE_LIMIT_PER_MINUTE,
+        perOperator: config.OPERATOR_RATE_LIMIT_PER_MINUTE,
+        tenantBudgetPercent: config.TENANT_REQUEST_BUDGET_PERCENT,
+      },
+      scope: deps.rateLimitScope ?? config.TEMPORAL_TASK_QUEUE,
+      gates,
+      metrics: deps.metrics,
+      logger: deps.logger,
+    }),
     loginLimits: {
       windowMinutes: config.LOGIN_FAILURE_WINDOW_MINUTES,
       failuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,

@@ -84,8 +84,18 @@ const environmentSchema = z
     DISABLE_SIGNUP: flag(false),
     DISABLE_RUN_EXECUTION: flag(false),
     READ_ONLY_MODE: flag(false),
-    /** Requests per minute the deployment serves across all clients and API processes (counted in Postgres); 0 turns it off. */
+    /**
+     * The anonymous-only ceiling: requests per minute without a proven credential (none, or one refused), across all
+     * client addresses and API processes (counted in Postgres). Signed-in tenants and operators never draw on it, so an
+     * anonymous flood cannot lock them out. 0 turns it off (ANONYMOUS_RATE_LIMIT_PER_IP_PER_MINUTE still holds).
+     */
     GLOBAL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(6000),
+    /** Requests per minute one client address may make without a proven credential; refused credentials count apart. */
+    ANONYMOUS_RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(120),
+    /** Requests per minute of each platform operator, in a bucket of their own that no tenant or anonymous client touches. */
+    OPERATOR_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(1200),
+    /** Scales every plan's requests per minute (Limits.derive), and so each credential's share: 100 is the plans as written. */
+    TENANT_REQUEST_BUDGET_PERCENT: z.coerce.number().int().min(1).max(100_000).default(100),
     /** Days a soft-deleted tenant waits before offboarding, when the operator names none. */
     TENANT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     /** Hours an onboarding may rest in one state before the watch list calls it stalled. */

@@ -11,7 +11,7 @@ import type { SignupService } from '../services/signup-service';
 import { authenticate, createRouteDeclarer, createTenantGuard } from './auth';
 import { ApiCatalog } from './openapi';
 import { errorHandler, notFoundHandler, requireJsonBody } from './error-handler';
-import { globalRateLimit, readOnlyGuard } from './kill-switches';
+import { readOnlyGuard } from './kill-switches';
 import { accountRoutes } from './routes/accounts';
 import { adminAccountRoutes } from './routes/admin-accounts';
 import { adminBillingStateRoutes } from './routes/admin-billing-state';
@@ -95,9 +95,11 @@ export function buildApp(deps: AppDependencies): Express {
     },
   });
   app.use(operational);
-  // Cheapest refusal first: the global ceiling before any credential lookup touches the database.
-  app.use('/api', globalRateLimit(access.killSwitches, access.gates, access.rateLimitStores));
+  // Cheapest refusal first: an address refused for refused credentials has its API keys refused before any lookup.
+  app.use('/api', access.requestLimits.beforeAuthentication);
   app.use('/api', authenticate(access.authenticator, deps.logger));
+  // Counted once the caller is known: each in its own buckets, and anonymous traffic never in a tenant's or operator's.
+  app.use('/api', access.requestLimits.afterAuthentication);
   app.use('/api', readOnlyGuard(access.killSwitches, access.gates));
 
   // Outside hosted mode the public signup does not exist at all: the catch-all 404 answers it.

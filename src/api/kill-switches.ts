@@ -1,36 +1,8 @@
 import type { RequestHandler } from 'express';
-import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
-import { throttle } from '../domain/gate-decision';
 import type { GateRecorder } from '../gates/gate-recorder';
 import { readOnlySwitchDecision, signupSwitchDecision, type KillSwitches } from '../gates/kill-switch-gate';
 import { authenticationOf } from './auth/authentication';
 import { gateProblem } from './gate-problem';
-import type { RateLimitStores } from './rate-limit-store';
-
-const MINUTE_MS = 60_000;
-
-/**
- * The deployment-wide ceiling: one bucket for every client, counted in Postgres so every API process draws on it, and
- * a flood cannot reach the rest of the database whoever sends it.
- */
-export function globalRateLimit(switches: KillSwitches, gates: GateRecorder, stores: RateLimitStores): RequestHandler {
-  if (switches.globalRateLimitPerMinute === 0) return (_request, _response, next) => next();
-  return rateLimit({
-    windowMs: MINUTE_MS,
-    limit: switches.globalRateLimitPerMinute,
-    keyGenerator: () => 'global',
-    store: stores('global'),
-    requestPropertyName: 'globalRateLimit',
-    standardHeaders: false,
-    legacyHeaders: false,
-    handler: (request, _response, next) => {
-      const resetAt = (request as typeof request & { globalRateLimit?: RateLimitInfo }).globalRateLimit?.resetTime?.getTime() ?? Date.now() + MINUTE_MS;
-      const decision = throttle('kill_switch', `global ceiling of ${switches.globalRateLimitPerMinute} requests per minute reached`, Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)));
-      gates.record(decision, { boundary: 'global_rate_limit' });
-      next(gateProblem(decision));
-    },
-  });
-}
 
 /** After authentication, so operators can still repair things while everyone else only reads. */
 export function readOnlyGuard(switches: KillSwitches, gates: GateRecorder): RequestHandler {

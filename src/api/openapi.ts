@@ -72,7 +72,19 @@ const SHARED_PROBLEMS: Record<ProblemStatus, { name: string; response: Record<st
     name: 'TooManyRequests',
     response: {
       ...problemResponse('A rate limit or throttle refused the request; try again after Retry-After seconds'),
-      headers: { 'Retry-After': { description: 'Seconds until trying again can succeed', schema: { type: 'integer' } } },
+      headers: {
+        'Retry-After': { description: 'Seconds until trying again can succeed', schema: { type: 'integer' } },
+        // draft-ietf-httpapi-ratelimit-headers: every /api answer carries them, a 429 names the policy that refused it.
+        'RateLimit-Policy': {
+          description:
+            'The quota policies that apply, a structured-field list (draft-ietf-httpapi-ratelimit-headers): `"tenant";q=600;w=60` is 600 requests per 60 s window. Policies: `credential` and `tenant` (by plan), `operator`, `address` and `anonymous` (requests without valid credentials)',
+          schema: { type: 'string', examples: ['"credential";q=150;w=60, "tenant";q=300;w=60'] },
+        },
+        RateLimit: {
+          description: 'What remains of each policy: `r` requests left, `t` seconds until the window resets, e.g. `"tenant";r=0;t=12`',
+          schema: { type: 'string', examples: ['"tenant";r=0;t=12'] },
+        },
+      },
     },
   },
   431: { name: 'RequestHeaderFieldsTooLarge', response: problemResponse('The request header fields together exceed what the server accepts') },
@@ -87,7 +99,7 @@ function problemResponse(description: string, schema: 'Problem' | 'ValidationPro
  * refuses one sent too slowly (408) or with too many header bytes (431), and the app's body checks, so any route
  * refuses a path that is not UTF-8 or malformed JSON (400), a body over the limit (413) or one that is not JSON (415);
  * a guarded route refuses missing credentials (401) and a caller without the right (403); a path that names something
- * can name nothing (404); everything under /api passes the global ceiling (app.ts), a throttle (429).
+ * can name nothing (404); everything under /api is counted in a request budget (app.ts), a throttle (429).
  */
 function problemsOfKind(entry: CatalogEntry): ProblemStatus[] {
   const statuses: ProblemStatus[] = [400, 408, 413, 415, 431];
@@ -139,8 +151,10 @@ function responsesOf(entry: CatalogEntry): Record<string, unknown> {
   for (const status of problemsOfKind(entry)) responses[status] = { $ref: `#/components/responses/${SHARED_PROBLEMS[status].name}` };
   for (const [status, response] of Object.entries(entry.docs?.responses ?? { 200: { description: 'OK' } })) {
     if (Number(status) >= 400) {
-      // The route's own words for a problem it raises, over the shared ones.
-      responses[status] = problemResponse(response.description, status === '400' ? 'ValidationProblem' : 'Problem');
+      // The route's own words for a problem it raises, over the shared ones; the shared headers (Retry-After and the
+      // RateLimit fields of a 429) still come with it.
+      const shared = (SHARED_PROBLEMS as Partial<Record<string, { response: { headers?: unknown } }>>)[status]?.response.headers;
+      responses[status] = { ...problemResponse(response.description, status === '400' ? 'ValidationProblem' : 'Problem'), ...(shared ? { headers: shared } : {}) };
     } else {
       responses[status] = { description: response.description, ...(response.schema ? { content: { 'application/json': { schema: jsonSchema(response.schema) } } } : {}) };
     }

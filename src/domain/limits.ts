@@ -8,13 +8,18 @@ export interface Limits {
   stepsPerRun: number;
   /** People in the tenant: members plus pending invitations. Held by the plan whatever the subscription state. */
   seats: number;
+  /**
+   * API requests per minute the whole tenant may make, every credential together (src/domain/request-budget.ts gives
+   * one credential its share). Counted per minute across every API process.
+   */
+  requestsPerMinute: number;
 }
 
 const PLAN_LIMITS: Record<Plan, Limits> = {
-  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3 },
-  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10, seats: 5 },
-  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 15, seats: 25 },
-  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 20, seats: 1_000 },
+  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3, requestsPerMinute: 300 },
+  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10, seats: 5, requestsPerMinute: 1_200 },
+  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 15, seats: 25, requestsPerMinute: 6_000 },
+  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 20, seats: 1_000, requestsPerMinute: 30_000 },
 };
 
 /** Grace keeps a tenant working but visibly squeezed: a tenth of its daily runs, one at a time. */
@@ -32,10 +37,11 @@ function derive(plan: Plan, subscriptionState: SubscriptionState): Limits {
       return { ...base, runsPerDay: Math.max(1, Math.ceil(base.runsPerDay / GRACE_RUNS_FRACTION)), concurrentRuns: 1 };
     }
     // No runs. People can still sign in, export and pay: that is the lifecycle's business, not billing's. The team
-    // keeps the plan's seats: nobody is removed for an unpaid bill.
+    // keeps the plan's seats: nobody is removed for an unpaid bill. Reading, exporting and paying need no more
+    // requests than a trial makes.
     case 'expired':
     case 'suspended':
-      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: PLAN_LIMITS[plan].seats };
+      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: PLAN_LIMITS[plan].seats, requestsPerMinute: PLAN_LIMITS.trial.requestsPerMinute };
   }
 }
 

@@ -9,7 +9,10 @@ export interface KillSwitches {
   disableSignup: boolean;
   disableRunExecution: boolean;
   readOnlyMode: boolean;
-  /** Requests per minute the whole API process serves; 0 turns the ceiling off. */
+  /**
+   * GLOBAL_RATE_LIMIT_PER_MINUTE: requests per minute the deployment serves to callers without a proven credential,
+   * all addresses together; 0 turns the ceiling off. Tenants and operators are limited by their own budgets instead.
+   */
   globalRateLimitPerMinute: number;
 }
 

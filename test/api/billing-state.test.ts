@@ -29,7 +29,7 @@ describe('admin billing state', () => {
       plan: 'trial',
       subscriptionState: 'trial',
       trialEndsAt: expect.any(String),
-      limits: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3 },
+      limits: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3, requestsPerMinute: 300 },
     });
   });
 
@@ -45,8 +45,12 @@ describe('admin billing state', () => {
     const audit = await orm.em.fork().execute(`select actor, from_state, to_state, reason, details from audit_event where tenant_id = ? and action = 'billing.state_set'`, [team.tenantId]);
     expect(audit).toEqual([{ actor: 'operator:ada', from_state: 'trial', to_state: 'active', reason: 'paid by invoice 42', details: { fromPlan: 'trial', toPlan: 'pro' } }]);
 
+    // Read afresh from the store: by the request budget before the route (so the route answers from that read), or
+    // by the route itself. A cache the change had not invalidated would still say trial for a minute.
     const limits = await request(subject.app).get(`/api/v1/tenants/${team.tenantId}/limits`).set(bearer(owner.accessToken));
-    expect(limits.body).toMatchObject({ plan: 'pro', subscriptionState: 'active', origin: 'store', limits: { runsPerDay: 10_000 } });
+    expect(limits.body).toMatchObject({ plan: 'pro', subscriptionState: 'active', limits: { runsPerDay: 10_000, requestsPerMinute: 6_000 } });
+    // The request budget follows the plan at once too (the suite scales every plan a thousandfold: testConfig).
+    expect(Number(limits.headers['ratelimit-policy']?.match(/"tenant";q=(\d+)/)?.[1])).toBe(6_000 * 1_000);
   });
 
   it('writes no audit event for a PUT that changes nothing', async () => {

@@ -81,16 +81,22 @@ describe('kill switch READ_ONLY_MODE', () => {
   });
 });
 
-describe('kill switch GLOBAL_RATE_LIMIT_PER_MINUTE', () => {
-  it('on: past the ceiling every API caller gets 429 with Retry-After, health checks do not', async () => {
+describe('kill switch GLOBAL_RATE_LIMIT_PER_MINUTE (the anonymous-only ceiling)', () => {
+  it('on: past the ceiling every caller without valid credentials gets 429 with Retry-After; signed-in callers, operators and health checks do not', async () => {
+    const team = await provisionTeam(orm);
     await withApp({ GLOBAL_RATE_LIMIT_PER_MINUTE: '3' }, async ({ app }) => {
+      // Signed in before the ceiling is spent: signing in is itself a request without credentials.
+      const owner = await login(app, team.members.owner.email);
       const statuses = [];
-      for (let attempt = 0; attempt < 4; attempt += 1) statuses.push(await request(app).get('/api/v1/signup/provision:nothing-here').then((response) => response));
-      expect(statuses.slice(0, 3).every((response) => response.status !== 429)).toBe(true);
-      const refused = statuses[3]!;
+      for (let attempt = 0; attempt < 3; attempt += 1) statuses.push(await request(app).get('/api/v1/signup/provision:nothing-here').then((response) => response));
+      expect(statuses.slice(0, 2).every((response) => response.status !== 429)).toBe(true);
+      const refused = statuses[2]!;
       expect(refused.status).toBe(429);
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.headers['ratelimit-policy']).toBe('"anonymous";q=3;w=60');
       expect(refused.body).toMatchObject({ gate: 'kill_switch', outcome: 'throttle' });
+      expect((await request(app).get(`/api/v1/tenants/${team.tenantId}/limits`).set(bearer(owner.accessToken))).status).toBe(200);
+      expect((await request(app).get(`/api/v1/admin/tenants/${team.tenantId}/billing-state`).set(bearer(OPERATORS.ops.token))).status).toBe(200);
       expect((await request(app).get('/healthz')).status).toBe(200);
     });
   });

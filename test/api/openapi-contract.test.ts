@@ -93,6 +93,17 @@ describe('the OpenAPI document', () => {
     expect(paths['/api/v1/runs']!.post!.responses['400']).toEqual({ $ref: '#/components/responses/ValidationFailed' });
   });
 
+  it('declares on every /api operation a 429 that carries Retry-After, RateLimit-Policy and RateLimit', async () => {
+    const document = (await served()) as Awaited<ReturnType<typeof served>> & { components: { responses: Record<string, { headers?: Record<string, unknown> }> } };
+    const apiOperations = operationsOf(document).filter(({ name }) => name.split(' ')[1]!.startsWith('/api/'));
+    expect(apiOperations.length).toBeGreaterThan(30);
+    for (const { name, operation } of apiOperations) {
+      const declared = operation.responses['429'] as { $ref?: string; headers?: Record<string, unknown> } | undefined;
+      const response = declared?.$ref ? document.components.responses[declared.$ref.split('/').pop()!] : declared;
+      expect({ name, headers: Object.keys(response?.headers ?? {}).sort() }).toEqual({ name, headers: ['RateLimit', 'RateLimit-Policy', 'Retry-After'] });
+    }
+  });
+
   it('names PUBLIC_BASE_URL as its server, or else the URL the request came to', async () => {
     const config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'https://api.example.test/control/' });
     expect(config.PUBLIC_BASE_URL).toBe('https://api.example.test/control');

@@ -46,6 +46,10 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     TEMPORAL_ADDRESS: testTemporalAddress(),
     HOSTED_MODE: 'true',
     SIGNUP_RATE_LIMIT_PER_HOUR: '100000',
+    // The suite speaks from one address and a few credentials; tests of the request budgets set their own.
+    ANONYMOUS_RATE_LIMIT_PER_IP_PER_MINUTE: '10000000',
+    OPERATOR_RATE_LIMIT_PER_MINUTE: '10000000',
+    TENANT_REQUEST_BUDGET_PERCENT: '100000',
     SMTP_URL: testSmtpUrl(),
     ...overrides,
   });

@@ -27,7 +27,9 @@ export function hourlyLimit(options: { stores: RateLimitStores; gates: GateRecor
     keyGenerator: options.keyGenerator,
     store: options.stores(options.name),
     requestPropertyName: options.name,
-    standardHeaders: false,
+    // Listed beside the request budgets' policies in the RateLimit fields (draft-8 structured-field lists).
+    standardHeaders: 'draft-8',
+    identifier: options.name,
     legacyHeaders: false,
     handler: (request, _response, next) => {
       const resetAt = (request as Request & Record<string, RateLimitInfo | undefined>)[options.name]?.resetTime?.getTime() ?? Date.now() + HOUR_MS;

@@ -30,7 +30,9 @@ export function signupRoutes(options: SignupRouteOptions): Router {
     windowMs: HOUR_MS,
     limit: options.ratePerHour,
     store: options.stores('signup-per-address'),
-    standardHeaders: 'draft-7',
+    // Listed beside the request budgets' policies in the RateLimit fields (draft-8 structured-field lists).
+    standardHeaders: 'draft-8',
+    identifier: 'signup',
     legacyHeaders: false,
     handler: (request, _response, next) => {
       options.metrics.signups.inc({ outcome: 'rate_limited' });

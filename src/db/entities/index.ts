@@ -16,6 +16,7 @@ import { TenantArchiveSchema } from './tenant-archive';
 import { TenantMembershipSchema } from './tenant-membership';
 import { UserSchema } from './user';
 import { RateLimitCounterSchema } from './rate-limit-counter';
+import { RequestBudgetCounterSchema } from './request-budget-counter';
 import { WorkerHeartbeatSchema } from './worker-heartbeat';
 import { InvitationSchema } from './invitation';
 import { LinkTokenSchema } from './link-token';
@@ -40,6 +41,7 @@ export { TenantMembership } from './tenant-membership';
 export { User } from './user';
 export { WorkerHeartbeat } from './worker-heartbeat';
 export { RateLimitCounter } from './rate-limit-counter';
+export { RequestBudgetCounter } from './request-budget-counter';
 export { Invitation } from './invitation';
 export { LinkToken } from './link-token';
 export { MailDelivery } from './mail-delivery';
@@ -50,4 +52,4 @@ const RUN_ENTITY_SCHEMAS = [RunSchema, RunExpectationSchema, RunAckSchema, RunIn
 /** Accounts (Migration...Accounts): emailed links, invitations, the mail ledger. */
 const ACCOUNT_ENTITY_SCHEMAS = [LinkTokenSchema, InvitationSchema, MailDeliverySchema];
 
-export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, WorkerHeartbeatSchema, RateLimitCounterSchema, ...RUN_ENTITY_SCHEMAS, ...ACCOUNT_ENTITY_SCHEMAS];
+export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, WorkerHeartbeatSchema, RateLimitCounterSchema, RequestBudgetCounterSchema, ...RUN_ENTITY_SCHEMAS, ...ACCOUNT_ENTITY_SCHEMAS];

@@ -9,6 +9,7 @@ import { Migration20261201190511PolicyVersions } from './Migration20261201190511
 import { Migration20261202090000RunAuditSweep } from './Migration20261202090000RunAuditSweep';
 import { Migration20261202100000Accounts } from './Migration20261202100000Accounts';
 import { Migration20261206020000FourEyes } from './Migration20261206020000FourEyes';
+import { Migration20261206030000RequestBudgets } from './Migration20261206030000RequestBudgets';
 
 /** Every committed migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261202090000RunAuditSweep', class: Migration20261202090000RunAuditSweep },
   { name: 'Migration20261202100000Accounts', class: Migration20261202100000Accounts },
   { name: 'Migration20261206020000FourEyes', class: Migration20261206020000FourEyes },
+  { name: 'Migration20261206030000RequestBudgets', class: Migration20261206030000RequestBudgets },
 ];
