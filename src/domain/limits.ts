@@ -8,13 +8,15 @@ export interface Limits {
   stepsPerRun: number;
   /** People in the tenant: members plus pending invitations. Held by the plan whatever the subscription state. */
   seats: number;
+  /** Invitation mails a day (src/domain/mail-ration.ts); an unverified tenant gets fewer whatever its plan. */
+  invitationsPerDay: number;
 }
 
 const PLAN_LIMITS: Record<Plan, Limits> = {
-  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3 },
-  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10, seats: 5 },
-  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 15, seats: 25 },
-  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 20, seats: 1_000 },
+  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3, invitationsPerDay: 10 },
+  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10, seats: 5, invitationsPerDay: 25 },
+  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 15, seats: 25, invitationsPerDay: 100 },
+  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 20, seats: 1_000, invitationsPerDay: 1_000 },
 };
 
 /** Grace keeps a tenant working but visibly squeezed: a tenth of its daily runs, one at a time. */
@@ -32,10 +34,10 @@ function derive(plan: Plan, subscriptionState: SubscriptionState): Limits {
       return { ...base, runsPerDay: Math.max(1, Math.ceil(base.runsPerDay / GRACE_RUNS_FRACTION)), concurrentRuns: 1 };
     }
     // No runs. People can still sign in, export and pay: that is the lifecycle's business, not billing's. The team
-    // keeps the plan's seats: nobody is removed for an unpaid bill.
+    // keeps the plan's seats: nobody is removed for an unpaid bill; invitations shrink to the trial's.
     case 'expired':
     case 'suspended':
-      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: PLAN_LIMITS[plan].seats };
+      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: PLAN_LIMITS[plan].seats, invitationsPerDay: PLAN_LIMITS.trial.invitationsPerDay };
   }
 }
 

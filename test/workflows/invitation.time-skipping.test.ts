@@ -9,6 +9,7 @@ import { linkToken, waitForMails } from '../support/mailpit';
 import { createActiveTenant } from '../support/runs';
 import { startWorker, testOrm, uniqueSlug, uniqueTaskQueue } from '../support/stack';
 import { createTimeSkippingEnvironment } from '../support/time-skipping';
+import { DEFAULT_MAIL_RATION_SETTINGS } from '../../src/domain/mail-ration';
 
 // On the Java time-skipping server, with real Postgres and SMTP (Mailpit): an invitation's week passes in seconds.
 let environment: TestWorkflowEnvironment;
@@ -34,7 +35,7 @@ async function withWorker<T>(body: (worker: Worker) => Promise<T>): Promise<T> {
 /** The team service on the server's clock: earlier tests of the file moved it days ahead of the wall clock. */
 async function invitation() {
   const serverNow = await environment.currentTimeMs();
-  const team: TeamService = createTeamService({ client: environment.client, orm, taskQueue, expiryDays: 7, reminderAfterHours: 72, now: () => new Date(serverNow) });
+  const team: TeamService = createTeamService({ client: environment.client, orm, taskQueue, expiryDays: 7, reminderAfterHours: 72, mailRation: DEFAULT_MAIL_RATION_SETTINGS, now: () => new Date(serverNow) });
   const tenant = await createActiveTenant(orm);
   const email = `invitee-${uniqueSlug('i')}@example.com`;
   const invited = await team.invite({ tenantId: tenant.tenantId, email, role: 'member', by: OWNER });
