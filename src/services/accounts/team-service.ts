@@ -5,6 +5,7 @@ import { extendInvitationUpdate, invitationSettledSignal, type InvitationView, t
 import { hashPassword, verifyPassword } from '../../auth/password-hash';
 import { secretHash } from '../../auth/secret-hash';
 import { recordAudit } from '../../db/audit';
+import { liveInvitationEmail } from '../../db/invitations';
 import { consumeLinkToken, findLiveLinkToken, withdrawLinkToken } from '../../db/link-tokens';
 import type { Orm } from '../../db/orm';
 import { takeMailRation } from '../../db/mail-ration';
@@ -182,6 +183,12 @@ export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: s
       });
       if (outcome === 'revoked') await signalSettled(input.invitationId, 'revoked');
       return outcome;
+    },
+
+    /** The address an invitation link names while it can be accepted: the account a password given with it is checked against. */
+    async invitee(token: string): Promise<string | undefined> {
+      if (!isLinkTokenShaped(token)) return undefined;
+      return liveInvitationEmail(deps.orm.em.fork(), secretHash(token), now());
     },
 
     /**
