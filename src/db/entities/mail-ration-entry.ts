@@ -17,6 +17,7 @@ export const MailRationEntrySchema = new EntitySchema<MailRationEntry>({
   indexes: [
     { name: 'mail_ration_entry_tenant_index', properties: ['tenantId', 'takenAt'] },
     { name: 'mail_ration_entry_recipient_index', properties: ['recipient', 'takenAt'] },
+    { name: 'mail_ration_entry_taken_at_index', properties: ['takenAt'] },
   ],
   properties: {
     id: { type: 'uuid', primary: true },

@@ -11,6 +11,7 @@ export class Migration20261206050000MailRationAndCredentialThrottle extends Migr
     this.addSql(`create table "mail_ration_entry" ("id" uuid not null, "tenant_id" uuid not null, "recipient" varchar(320) not null, "kind" text check ("kind" in ('invitation')) not null, "taken_at" timestamptz not null, constraint "mail_ration_entry_pkey" primary key ("id"));`);
     this.addSql(`create index "mail_ration_entry_tenant_index" on "mail_ration_entry" ("tenant_id", "taken_at");`);
     this.addSql(`create index "mail_ration_entry_recipient_index" on "mail_ration_entry" ("recipient", "taken_at");`);
+    this.addSql(`create index "mail_ration_entry_taken_at_index" on "mail_ration_entry" ("taken_at");`);
 
     this.addSql(`create table "credential_throttle" ("key" varchar(64) not null, "failures" int not null, "last_failure_at" timestamptz not null, "locked_until" timestamptz null, constraint "credential_throttle_pkey" primary key ("key"));`);
     this.addSql(`create index "credential_throttle_last_failure_index" on "credential_throttle" ("last_failure_at");`);
