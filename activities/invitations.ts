@@ -1,8 +1,8 @@
 import { deriveLinkToken } from '../src/auth/link-token';
 import { recordAudit } from '../src/db/audit';
 import { issueLinkToken, linkTokenToSend, withdrawLinkToken } from '../src/db/link-tokens';
+import { mayMailUnasked } from '../src/db/mail-ration';
 import type { Orm } from '../src/db/orm';
-import type { EmailVerificationState } from '../src/domain/email-verification';
 import type { InvitationStatus } from '../src/domain/invitation';
 import type { MembershipRole } from '../src/domain/tenant-status';
 import { deliver, type DeliveryOutcome } from '../src/mail/delivery';
@@ -51,8 +51,8 @@ export function createInvitationActivities(deps: { orm: Orm; mail: AccountMailDe
       const prepared = await deps.orm.em.fork().transactional(async (em) => {
         const link = await linkTokenToSend(em, { purpose: PURPOSE, subjectId: input.invitationId, issueKey: input.issueKey, tokenHash: hash });
         if (link.kind !== 'live') return undefined;
-        const [row] = await em.execute<Array<{ email: string; role: MembershipRole; status: InvitationStatus; expires_at: Date; tenant_id: string; tenant_name: string; email_verification: EmailVerificationState; inviter: string | null }>>(
-          `select i.email, i.role, i.status, i.expires_at, i.tenant_id, t.name as tenant_name, t.email_verification, u.email as inviter
+        const [row] = await em.execute<Array<{ email: string; role: MembershipRole; status: InvitationStatus; expires_at: Date; tenant_id: string; tenant_name: string; inviter: string | null }>>(
+          `select i.email, i.role, i.status, i.expires_at, i.tenant_id, t.name as tenant_name, u.email as inviter
              from invitation i join tenant t on t.id = i.tenant_id
              left join app_user u on i.invited_by = 'user:' || u.id::text
             where i.id = ?`,
@@ -63,7 +63,7 @@ export function createInvitationActivities(deps: { orm: Orm; mail: AccountMailDe
       if (!prepared) return 'skipped';
       // An unverified tenant's invitation goes out once (rationed when it was made); a reminder would be a second mail
       // to someone who never asked for one, from a sender nobody has vouched for.
-      if (input.reminder && prepared.email_verification === 'pending') {
+      if (input.reminder && !(await mayMailUnasked(deps.orm.em.fork(), prepared.tenant_id))) {
         deps.metrics?.mails.inc({ kind: 'invitation_reminder', outcome: 'withheld' });
         return 'skipped';
       }

@@ -70,3 +70,9 @@ export async function takeMailRation(em: EntityManager, request: MailRationReque
   );
   return decision;
 }
+
+/** Whether the tenant may send mail beyond what the ration let through (a reminder): not while its owner is unverified. */
+export async function mayMailUnasked(em: EntityManager, tenantId: string): Promise<boolean> {
+  const [row] = await em.execute<Array<{ email_verification: EmailVerificationState }>>('select email_verification from tenant where id = ?', [tenantId]);
+  return row !== undefined && row.email_verification !== 'pending';
+}
