@@ -1,6 +1,7 @@
 import { deriveLinkToken } from '../src/auth/link-token';
 import { recordAudit } from '../src/db/audit';
 import { issueLinkToken, linkTokenToSend, withdrawLinkToken } from '../src/db/link-tokens';
+import { mayMailUnasked } from '../src/db/mail-ration';
 import type { Orm } from '../src/db/orm';
 import type { InvitationStatus } from '../src/domain/invitation';
 import type { MembershipRole } from '../src/domain/tenant-status';
@@ -60,6 +61,12 @@ export function createInvitationActivities(deps: { orm: Orm; mail: AccountMailDe
         return row?.status === 'pending' ? row : undefined;
       });
       if (!prepared) return 'skipped';
+      // An unverified tenant's invitation goes out once (rationed when it was made); a reminder would be a second mail
+      // to someone who never asked for one, from a sender nobody has vouched for.
+      if (input.reminder && !(await mayMailUnasked(deps.orm.em.fork(), prepared.tenant_id))) {
+        deps.metrics?.mails.inc({ kind: 'invitation_reminder', outcome: 'withheld' });
+        return 'skipped';
+      }
       return deliver({ orm: deps.orm, mailer: deps.mail.mailer, metrics: deps.metrics }, {
         deliveryKey: input.deliveryKey,
         kind: input.reminder ? 'invitation_reminder' : 'invitation',

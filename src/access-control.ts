@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { createAccessTokens } from './auth/access-token';
 import { createAuthenticator } from './auth/authenticator';
+import { createDeviceCookies } from './auth/device-cookie';
 import { createOperatorRegistry } from './auth/operator-tokens';
 import { createBillingStateSource } from './billing/billing-state-source';
 import { createPostgresBillingStateStore, type BillingStateStore } from './billing/billing-state-store';
@@ -18,6 +19,7 @@ import { createAuthService } from './services/auth-service';
 import { createBillingStateService } from './services/billing-state-service';
 import { restartBillingTrial } from './services/billing-trial-starter';
 import { createRunAdmission } from './services/run-admission';
+import { createCredentialThrottle } from './api/credential-throttle';
 import { postgresRateLimitStores } from './api/rate-limit-store';
 import { createRequestLimits } from './api/request-limits';
 import { createRequestBudgets } from './db/request-budgets';
@@ -73,6 +75,7 @@ export function createAccessControl(deps: AccessControlDependencies) {
     concurrentRuns: config.TENANT_CONCURRENT_RUN_CEILING,
   };
   const killSwitches = killSwitchesFrom(config);
+  const rateLimitScope = deps.rateLimitScope ?? config.TEMPORAL_TASK_QUEUE;
   return {
     gates,
     accessTokens,
@@ -89,7 +92,7 @@ export function createAccessControl(deps: AccessControlDependencies) {
     killSwitches,
     platformCeilings,
     runAdmission: createRunAdmission({ billing, gates, switches: killSwitches, platform: platformCeilings, unverified: unverifiedLimitsOf(config) }),
-    rateLimitStores: postgresRateLimitStores(deps.orm, deps.rateLimitScope ?? config.TEMPORAL_TASK_QUEUE),
+    rateLimitStores: postgresRateLimitStores(deps.orm, rateLimitScope),
     requestLimits: createRequestLimits({
       budgets: createRequestBudgets(deps.orm),
       billing,
@@ -99,16 +102,25 @@ export function createAccessControl(deps: AccessControlDependencies) {
         perOperator: config.OPERATOR_RATE_LIMIT_PER_MINUTE,
         tenantBudgetPercent: config.TENANT_REQUEST_BUDGET_PERCENT,
       },
-      scope: deps.rateLimitScope ?? config.TEMPORAL_TASK_QUEUE,
+      scope: rateLimitScope,
       gates,
       metrics: deps.metrics,
       logger: deps.logger,
     }),
-    loginLimits: {
-      windowMinutes: config.LOGIN_FAILURE_WINDOW_MINUTES,
-      failuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
-      failuresPerIp: config.LOGIN_FAILURES_PER_IP,
-    },
+    credentialThrottle: createCredentialThrottle({
+      orm: deps.orm,
+      scope: rateLimitScope,
+      gates,
+      devices: createDeviceCookies({ authTokenSecret: secret, now: deps.now }),
+      now: deps.now,
+      limits: {
+        failuresPerClientAccount: config.LOGIN_FAILURES_PER_CLIENT_ACCOUNT,
+        failuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
+        failuresPerClient: config.LOGIN_FAILURES_PER_IP,
+        windowMinutes: config.LOGIN_FAILURE_WINDOW_MINUTES,
+        firstLockSeconds: config.LOGIN_LOCKOUT_SECONDS,
+      },
+    }),
   };
 }
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { operatorTokensSchema } from './auth/operator-tokens';
 import { productionProblems } from './production-posture';
+import { DEFAULT_MAIL_RATION_SETTINGS } from './domain/mail-ration';
 
 /** Environment flags arrive as strings; only these spellings are accepted so a typo fails loudly. */
 const flag = (fallback: boolean) =>
@@ -65,8 +66,16 @@ const environmentSchema = z
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
     LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
-    LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
+    /**
+     * Failed credential checks (src/api/credential-throttle.ts) before a lock, each lock twice the last up to the window:
+     * per (account, client address) and per device cookie; per account from clients without its device cookie
+     * (distributed guessing); per client address across accounts and link tokens.
+     */
+    LOGIN_FAILURES_PER_CLIENT_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
+    LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(100000).default(20),
     LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100000).default(30),
+    /** The first lock's length; later ones double, up to LOGIN_FAILURE_WINDOW_MINUTES. */
+    LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86400).default(30),
     /** Platform operators: `name:role:token,...` or a JSON array; roles founder and ops. Never from a tenant membership. */
     OPERATOR_TOKENS: operatorTokensSchema,
 
@@ -119,6 +128,14 @@ const environmentSchema = z
     /** What an unverified tenant may do: live API keys, and runs per day. */
     UNVERIFIED_API_KEYS: z.coerce.number().int().min(0).max(50).default(0),
     UNVERIFIED_RUNS_PER_DAY: z.coerce.number().int().min(0).max(100_000).default(10),
+    /**
+     * The invitation mail ration (verified tenants' daily figure comes from the plan): an unverified tenant's invitations
+     * a day; one tenant's invitations to one address a week, revoked ones included; invitations to one address a day
+     * from all tenants together.
+     */
+    UNVERIFIED_INVITATIONS_PER_DAY: z.coerce.number().int().min(0).max(1000).default(DEFAULT_MAIL_RATION_SETTINGS.unverifiedPerDay),
+    INVITATIONS_PER_RECIPIENT_PER_WEEK: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAIL_RATION_SETTINGS.perRecipientPerWeek),
+    MAIL_PER_RECIPIENT_PER_DAY: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAIL_RATION_SETTINGS.recipientPerDay),
     /** Password reset requests per client address and per account per hour; verification resends per tenant per hour. */
     PASSWORD_RESET_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
     PASSWORD_RESET_PER_ACCOUNT_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(3),

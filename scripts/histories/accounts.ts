@@ -8,6 +8,7 @@ import { createVerificationService } from '../../src/services/accounts/verificat
 import { emailVerificationWorkflowId, invitationWorkflowId } from '../../src/temporal/workflow-ids';
 import { createActiveTenant } from '../../tools/fixtures/runs';
 import type { HistoryFamily } from './recorder';
+import { DEFAULT_MAIL_RATION_SETTINGS } from '../../src/domain/mail-ration';
 
 /** Mail of the recording worker: composed in full, delivered nowhere, links derived from a secret the scenarios know. */
 export const RECORDING_MAIL: AccountMailDependencies = {
@@ -66,7 +67,7 @@ export const recordAccountHistories: HistoryFamily = async (rig, recorder) => {
   ] as const) {
     if (!recorder.wants(name)) continue;
     const tenant = await createActiveTenant(orm, { slug: `replay-${settle}-${Date.now().toString(36)}` });
-    const team = createTeamService({ ...services, expiryDays: 7, reminderAfterHours: 72 });
+    const team = createTeamService({ ...services, expiryDays: 7, reminderAfterHours: 72, mailRation: DEFAULT_MAIL_RATION_SETTINGS });
     const by = { actor: 'user:recorder', userId: null, role: 'owner' as const };
     const invited = await team.invite({ tenantId: tenant.tenantId, email: `invitee-${tenant.slug}@example.com`, role: 'member', by });
     if (invited.kind !== 'invited') throw new Error(`invite answered ${invited.kind}`);

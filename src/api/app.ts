@@ -106,7 +106,7 @@ export function buildApp(deps: AppDependencies): Express {
   if (deps.hostedMode) {
     app.use(signupRoutes({ signups: deps.signups, metrics: deps.metrics, ratePerHour: deps.signupRatePerHour, switches: access.killSwitches, gates: access.gates, stores: access.rateLimitStores, route }));
   }
-  app.use(authRoutes({ auth: access.auth, route, metrics: deps.metrics, gates: access.gates, loginLimits: access.loginLimits, stores: access.rateLimitStores }));
+  app.use(authRoutes({ auth: access.auth, route, metrics: deps.metrics, credentials: access.credentialThrottle }));
   app.use(apiKeyRoutes({ apiKeys: access.apiKeys, route }));
   app.use(tenantLimitRoutes({ billing: access.billing, platform: access.platformCeilings, route }));
   app.use(adminBillingStateRoutes({ billingStates: access.billingStates, route }));
@@ -114,7 +114,7 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(policyRoutes({ policies: createPolicyService({ orm: deps.orm }), route }));
 
   if (deps.accounts) {
-    app.use(accountRoutes({ accounts: deps.accounts, route, stores: access.rateLimitStores, gates: access.gates }));
+    app.use(accountRoutes({ accounts: deps.accounts, route, stores: access.rateLimitStores, gates: access.gates, credentials: access.credentialThrottle }));
     app.use(teamRoutes({ accounts: deps.accounts, orm: deps.orm, route, stores: access.rateLimitStores, gates: access.gates }));
     app.use(adminAccountRoutes({ accounts: deps.accounts, orm: deps.orm, route }));
     app.use(linkPageRoutes({ productName: deps.accounts.productName, route }));

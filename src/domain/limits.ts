@@ -13,13 +13,15 @@ export interface Limits {
    * one credential its share). Counted per minute across every API process.
    */
   requestsPerMinute: number;
+  /** Invitation mails a day (src/domain/mail-ration.ts); an unverified tenant gets fewer whatever its plan. */
+  invitationsPerDay: number;
 }
 
 const PLAN_LIMITS: Record<Plan, Limits> = {
-  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3, requestsPerMinute: 300 },
-  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10, seats: 5, requestsPerMinute: 1_200 },
-  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 15, seats: 25, requestsPerMinute: 6_000 },
-  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 20, seats: 1_000, requestsPerMinute: 30_000 },
+  trial: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3, requestsPerMinute: 300, invitationsPerDay: 10 },
+  starter: { runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10, seats: 5, requestsPerMinute: 1_200, invitationsPerDay: 25 },
+  pro: { runsPerDay: 10_000, concurrentRuns: 25, stepsPerRun: 15, seats: 25, requestsPerMinute: 6_000, invitationsPerDay: 100 },
+  enterprise: { runsPerDay: 100_000, concurrentRuns: 200, stepsPerRun: 20, seats: 1_000, requestsPerMinute: 30_000, invitationsPerDay: 1_000 },
 };
 
 /** Grace keeps a tenant working but visibly squeezed: a tenth of its daily runs, one at a time. */
@@ -38,10 +40,10 @@ function derive(plan: Plan, subscriptionState: SubscriptionState): Limits {
     }
     // No runs. People can still sign in, export and pay: that is the lifecycle's business, not billing's. The team
     // keeps the plan's seats: nobody is removed for an unpaid bill. Reading, exporting and paying need no more
-    // requests than a trial makes.
+    // requests than a trial makes; invitations shrink to the trial's.
     case 'expired':
     case 'suspended':
-      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: PLAN_LIMITS[plan].seats, requestsPerMinute: PLAN_LIMITS.trial.requestsPerMinute };
+      return { runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: PLAN_LIMITS[plan].seats, requestsPerMinute: PLAN_LIMITS.trial.requestsPerMinute, invitationsPerDay: PLAN_LIMITS.trial.invitationsPerDay };
   }
 }
 

@@ -38,7 +38,7 @@ export function createMetrics() {
     }),
     mails: new Counter({
       name: 'mails_total',
-      help: 'Outgoing mail by kind and outcome (sent; attempt_failed: an attempt failed and is retried; undelivered: the retries are spent and the mail is on the operators\' list)',
+      help: 'Outgoing mail by kind and outcome (sent; attempt_failed: an attempt failed and is retried; undelivered: the retries are spent and the mail is on the operators\' list; withheld: a reminder an unverified tenant may not send)',
       labelNames: ['kind', 'outcome'] as const,
       registers: [registry],
     }),

@@ -71,8 +71,8 @@ describe('login', () => {
     expect(unknown).toBeGreaterThan(known * 0.4);
   });
 
-  it('rate-limits failed logins per account, for real and made-up emails alike, and holds even the right password', async () => {
-    const limited = await buildTestApp(orm, { env: { LOGIN_FAILURES_PER_ACCOUNT: '3', LOGIN_FAILURES_PER_IP: '100000' } });
+  it('locks an account at a client after its failed logins, for real and made-up emails alike, and holds even the right password there', async () => {
+    const limited = await buildTestApp(orm, { env: { LOGIN_FAILURES_PER_CLIENT_ACCOUNT: '3', LOGIN_FAILURES_PER_IP: '100000' } });
     try {
       const failThrice = async (email: string) => {
         for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -99,7 +99,7 @@ describe('login', () => {
   });
 
   it('rate-limits failed logins per client address across accounts', async () => {
-    const limited = await buildTestApp(orm, { env: { LOGIN_FAILURES_PER_ACCOUNT: '100', LOGIN_FAILURES_PER_IP: '4' } });
+    const limited = await buildTestApp(orm, { env: { LOGIN_FAILURES_PER_CLIENT_ACCOUNT: '100', LOGIN_FAILURES_PER_ACCOUNT: '100', LOGIN_FAILURES_PER_IP: '4' } });
     try {
       const statuses = [];
       for (let attempt = 0; attempt < 5; attempt += 1) {
@@ -111,8 +111,8 @@ describe('login', () => {
     }
   });
 
-  it('lets a successful login clear the account’s earlier failures', async () => {
-    const limited = await buildTestApp(orm, { env: { LOGIN_FAILURES_PER_ACCOUNT: '2', LOGIN_FAILURES_PER_IP: '100000' } });
+  it('lets a successful login clear the failures of the account at that client', async () => {
+    const limited = await buildTestApp(orm, { env: { LOGIN_FAILURES_PER_CLIENT_ACCOUNT: '2', LOGIN_FAILURES_PER_IP: '100000' } });
     try {
       const email = team.members.viewer.email;
       expect((await request(limited.app).post('/api/v1/auth/login').send({ email, password: 'Wrong-Password-123' })).status).toBe(401);

@@ -29,7 +29,7 @@ describe('admin billing state', () => {
       plan: 'trial',
       subscriptionState: 'trial',
       trialEndsAt: expect.any(String),
-      limits: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3, requestsPerMinute: 300 },
+      limits: { runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3, requestsPerMinute: 300, invitationsPerDay: 10 },
     });
   });
 

@@ -70,7 +70,7 @@ beforeAll(async () => {
   worker = await startWorker({ connection: temporal.connection, taskQueue, orm: workerOrm, events: workerEvents });
   workerRun = worker.run();
   subject = await buildTestApp(appOrm, {
-    env: { TEMPORAL_TASK_QUEUE: taskQueue, LOGIN_FAILURES_PER_IP: '100000', LOGIN_FAILURES_PER_ACCOUNT: '1000', GLOBAL_RATE_LIMIT_PER_MINUTE: '0', TENANT_RUN_BURST_PER_MINUTE: '100000', ...ACCOUNT_LIMITS_OFF },
+    env: { TEMPORAL_TASK_QUEUE: taskQueue, LOGIN_FAILURES_PER_IP: '100000', LOGIN_FAILURES_PER_ACCOUNT: '1000', LOGIN_FAILURES_PER_CLIENT_ACCOUNT: '1000', GLOBAL_RATE_LIMIT_PER_MINUTE: '0', TENANT_RUN_BURST_PER_MINUTE: '100000', ...ACCOUNT_LIMITS_OFF },
   });
   team = await provisionTeam(orm);
   await onEnterprisePlan(orm, team.tenantId);

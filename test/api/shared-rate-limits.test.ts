@@ -49,7 +49,7 @@ describe('rate limits shared by every API process', () => {
 
   it('counts failed logins per address across processes', async () => {
     const scope = uniqueTaskQueue('deployment');
-    const env = { LOGIN_FAILURES_PER_IP: '3', LOGIN_FAILURES_PER_ACCOUNT: '1000' };
+    const env = { LOGIN_FAILURES_PER_IP: '3', LOGIN_FAILURES_PER_ACCOUNT: '1000', LOGIN_FAILURES_PER_CLIENT_ACCOUNT: '1000' };
     const [first, second] = [apiProcess(scope, env), apiProcess(scope, env)];
     const statuses: number[] = [];
     for (const [attempt, app] of [first, second, first, second].entries()) {

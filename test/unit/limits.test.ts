@@ -7,25 +7,25 @@ import { PLANS, SUBSCRIPTION_STATES } from '../../src/domain/tenant-status';
 
 describe('Limits.derive', () => {
   it('gives trial limits during a trial, whatever the plan', () => {
-    for (const plan of PLANS) expect(Limits.derive(plan, 'trial')).toEqual({ runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3, requestsPerMinute: 300 });
+    for (const plan of PLANS) expect(Limits.derive(plan, 'trial')).toEqual({ runsPerDay: 100, concurrentRuns: 2, stepsPerRun: 5, seats: 3, requestsPerMinute: 300, invitationsPerDay: 10 });
   });
 
   it('gives each plan its own limits when active, rising with the plan', () => {
     const active = PLANS.map((plan) => Limits.derive(plan, 'active'));
-    expect(active[1]).toEqual({ runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10, seats: 5, requestsPerMinute: 1_200 });
+    expect(active[1]).toEqual({ runsPerDay: 1_000, concurrentRuns: 5, stepsPerRun: 10, seats: 5, requestsPerMinute: 1_200, invitationsPerDay: 25 });
     for (let index = 1; index < active.length; index += 1) {
-      for (const field of ['runsPerDay', 'concurrentRuns', 'stepsPerRun', 'seats', 'requestsPerMinute'] as const) expect(active[index]![field]).toBeGreaterThan(active[index - 1]![field]);
+      for (const field of ['runsPerDay', 'concurrentRuns', 'stepsPerRun', 'seats', 'requestsPerMinute', 'invitationsPerDay'] as const) expect(active[index]![field]).toBeGreaterThan(active[index - 1]![field]);
     }
   });
 
   it('squeezes a tenant in grace to a tenth of its daily runs, one at a time, keeping its steps per run and request budget', () => {
-    expect(Limits.derive('trial', 'grace')).toEqual({ runsPerDay: 10, concurrentRuns: 1, stepsPerRun: 5, seats: 3, requestsPerMinute: 300 });
-    expect(Limits.derive('pro', 'grace')).toEqual({ runsPerDay: 1_000, concurrentRuns: 1, stepsPerRun: 15, seats: 25, requestsPerMinute: 6_000 });
+    expect(Limits.derive('trial', 'grace')).toEqual({ runsPerDay: 10, concurrentRuns: 1, stepsPerRun: 5, seats: 3, requestsPerMinute: 300, invitationsPerDay: 10 });
+    expect(Limits.derive('pro', 'grace')).toEqual({ runsPerDay: 1_000, concurrentRuns: 1, stepsPerRun: 15, seats: 25, requestsPerMinute: 6_000, invitationsPerDay: 100 });
   });
 
-  it('allows no runs when expired or suspended, keeps the team its seats, and requests at the trial budget', () => {
+  it('allows no runs when expired or suspended, keeps the team its seats, requests at the trial budget and invitations at the trial\'s', () => {
     for (const state of ['expired', 'suspended'] as const) {
-      expect(Limits.derive('starter', state)).toEqual({ runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: 5, requestsPerMinute: 300 });
+      expect(Limits.derive('starter', state)).toEqual({ runsPerDay: 0, concurrentRuns: 0, stepsPerRun: 0, seats: 5, requestsPerMinute: 300, invitationsPerDay: 10 });
     }
   });
 

@@ -5,10 +5,11 @@ import type { Orm } from '../../src/db/orm';
 import { countSeats } from '../../src/db/seats';
 import { createTeamService, type TeamService } from '../../src/services/accounts/team-service';
 import { invitationWorkflowId } from '../../src/temporal/workflow-ids';
-import { linkToken, waitForMails } from '../support/mailpit';
+import { linkToken, mailsTo, waitForMails } from '../support/mailpit';
 import { createActiveTenant } from '../support/runs';
 import { startWorker, testOrm, uniqueSlug, uniqueTaskQueue } from '../support/stack';
 import { createTimeSkippingEnvironment } from '../support/time-skipping';
+import { DEFAULT_MAIL_RATION_SETTINGS } from '../../src/domain/mail-ration';
 
 // On the Java time-skipping server, with real Postgres and SMTP (Mailpit): an invitation's week passes in seconds.
 let environment: TestWorkflowEnvironment;
@@ -32,10 +33,11 @@ async function withWorker<T>(body: (worker: Worker) => Promise<T>): Promise<T> {
 }
 
 /** The team service on the server's clock: earlier tests of the file moved it days ahead of the wall clock. */
-async function invitation() {
+async function invitation(options: { unverified?: boolean } = {}) {
   const serverNow = await environment.currentTimeMs();
-  const team: TeamService = createTeamService({ client: environment.client, orm, taskQueue, expiryDays: 7, reminderAfterHours: 72, now: () => new Date(serverNow) });
+  const team: TeamService = createTeamService({ client: environment.client, orm, taskQueue, expiryDays: 7, reminderAfterHours: 72, mailRation: DEFAULT_MAIL_RATION_SETTINGS, now: () => new Date(serverNow) });
   const tenant = await createActiveTenant(orm);
+  if (options.unverified) await orm.em.fork().execute(`update tenant set email_verification = 'pending' where id = ?`, [tenant.tenantId]);
   const email = `invitee-${uniqueSlug('i')}@example.com`;
   const invited = await team.invite({ tenantId: tenant.tenantId, email, role: 'member', by: OWNER });
   if (invited.kind !== 'invited') throw new Error(`invite answered ${invited.kind}`);
@@ -67,6 +69,18 @@ describe('teamInvitation on the time-skipping server', () => {
       { action: 'invitation.created', actor: 'user:owner' },
       { action: 'invitation.expired', actor: 'system:invitations' },
     ]);
+  });
+
+  it("sends an unverified tenant's invitation once and withholds its reminder; the invitation still expires at seven days", async () => {
+    const invited = await invitation({ unverified: true });
+    await withWorker(async () => {
+      await waitForMails(invited.email, 1);
+      await environment.sleep('73 hours');
+      expect((await invited.handle.result()).outcome).toBe('expired');
+    });
+    // The workflow has ended: every mail it would ever send has been sent.
+    expect(await mailsTo(invited.email)).toHaveLength(1);
+    expect(await statusOf(invited.id)).toBe('expired');
   });
 
   it('lets an operator extend a pending invitation: it stays open past its first expiry and lapses at the new one', async () => {

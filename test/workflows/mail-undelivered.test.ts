@@ -8,6 +8,7 @@ import { bearer, buildTestApp, OPERATORS, type TestApp } from '../support/auth';
 import { createActiveTenant } from '../support/runs';
 import { connectToDevServer, startWorker, testMail, testOrm, uniqueSlug, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
 import { waitFor } from '../support/wait';
+import { DEFAULT_MAIL_RATION_SETTINGS } from '../../src/domain/mail-ration';
 
 // On the dev server with real Postgres: a mail the SMTP side refuses for good is recorded for operators, not lost.
 let temporal: DevServerHarness;
@@ -35,7 +36,7 @@ describe('undelivered mail', () => {
       const tenant = await createActiveTenant(orm);
       await orm.em.fork().execute(`update billing_account set plan = 'pro', subscription_state = 'active' where tenant_id = ?`, [tenant.tenantId]);
       const email = `unreachable-${uniqueSlug('u')}@example.com`;
-      const team = createTeamService({ client: temporal.client, orm, taskQueue, expiryDays: 7, reminderAfterHours: 72 });
+      const team = createTeamService({ client: temporal.client, orm, taskQueue, expiryDays: 7, reminderAfterHours: 72, mailRation: DEFAULT_MAIL_RATION_SETTINGS });
       const invited = await team.invite({ tenantId: tenant.tenantId, email, role: 'member', by: { actor: 'user:test', userId: null, role: 'owner' } });
       if (invited.kind !== 'invited') throw new Error(`invite answered ${invited.kind}`);
       const workflowId = invitationWorkflowId(invited.invitation.id);

@@ -4,6 +4,7 @@ import { throttle } from '../../domain/gate-decision';
 import type { GateRecorder } from '../../gates/gate-recorder';
 import type { AccountServices } from '../../services/accounts';
 import type { RouteDeclarer } from '../auth';
+import type { CredentialThrottle } from '../credential-throttle';
 import { gateProblem } from '../gate-problem';
 import type { RateLimitStores } from '../rate-limit-store';
 import { Problem, parseOr400 } from '../problem';
@@ -16,7 +17,10 @@ const HOUR_MS = 60 * 60 * 1000;
  * business. Not a 400: the request was well formed, the link is simply no longer (or never was) good.
  */
 const invalidLink = () => new Problem(410, 'Link not valid', 'The link is invalid, expired or already used: ask for a new one.');
-const LINK_GONE = { 410: { description: 'The link is unknown, expired or already used (one answer for all three)' } };
+const LINK_GONE = {
+  410: { description: 'The link is unknown, expired or already used (one answer for all three)' },
+  429: { description: 'Too many failed credential checks (passwords, links) from this client, or for this account: `Retry-After` says when' },
+};
 const weakPassword = (problems: string[]) => new Problem(400, 'Validation failed', 'The password does not meet the policy.', { errors: problems.map((message) => ({ path: 'password', message })) });
 
 /** A per-hour limit counted in the shared Postgres store; every request counts, and a refusal is a recorded throttle. */
@@ -48,7 +52,7 @@ const accountKey = (request: Request) => {
 };
 
 /** The public account routes: open an emailed link (verify, reset, accept), and ask for a password reset. */
-export function accountRoutes(options: { accounts: AccountServices; route: RouteDeclarer; stores: RateLimitStores; gates: GateRecorder }): Router {
+export function accountRoutes(options: { accounts: AccountServices; route: RouteDeclarer; stores: RateLimitStores; gates: GateRecorder; credentials: CredentialThrottle }): Router {
   const router = Router();
   const { accounts } = options;
   const limit = (name: string, perHour: number, keyGenerator: (request: Request) => string, boundary: string) => hourlyLimit({ stores: options.stores, gates: options.gates, name, limit: perHour, keyGenerator, boundary });
@@ -61,8 +65,13 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
     before: [limit('verifyEmailAddressLimit', accounts.limits.linkUsesPerAddress, addressKey, 'verify_email')],
     handler: async (request, response) => {
       const { token } = parseOr400(verifyEmailRequestSchema, request.body);
+      const refusal = await options.credentials.refusal(request, 'verify_email');
+      if (refusal) throw refusal;
       const outcome = await accounts.verification.verify(token);
-      if (outcome.kind === 'invalid') throw invalidLink();
+      if (outcome.kind === 'invalid') {
+        await options.credentials.failed(request);
+        throw invalidLink();
+      }
       response.json({ tenantId: outcome.tenantId, verifiedAt: outcome.verifiedAt });
     },
   });
@@ -101,8 +110,13 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
     before: [limit('passwordResetCompleteAddressLimit', accounts.limits.linkUsesPerAddress, addressKey, 'password_reset_complete')],
     handler: async (request, response) => {
       const body = parseOr400(passwordResetCompleteSchema, request.body);
+      const refusal = await options.credentials.refusal(request, 'password_reset_complete');
+      if (refusal) throw refusal;
       const outcome = await accounts.passwordReset.complete(body);
-      if (outcome.kind === 'invalid') throw invalidLink();
+      if (outcome.kind === 'invalid') {
+        await options.credentials.failed(request);
+        throw invalidLink();
+      }
       if (outcome.kind === 'weak') throw weakPassword(outcome.problems);
       response.status(204).end();
     },
@@ -126,7 +140,13 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
     before: [limit('acceptInvitationAddressLimit', accounts.limits.linkUsesPerAddress, addressKey, 'invitation_accept')],
     handler: async (request, response) => {
       const body = parseOr400(acceptInvitationSchema, request.body);
+      // The account is the invited address, known once the link is: its password guesses count as sign-in failures.
+      const invitee = await accounts.team.invitee(body.token);
+      const refusal = await options.credentials.refusal(request, 'invitation_accept', invitee);
+      if (refusal) throw refusal;
       const outcome = await accounts.team.accept(body);
+      if (outcome.kind === 'invalid_token' || outcome.kind === 'wrong_password') await options.credentials.failed(request, invitee);
+      if (outcome.kind === 'accepted' && invitee !== undefined) await options.credentials.succeeded(request, response, invitee);
       switch (outcome.kind) {
         case 'invalid_token':
           throw invalidLink();

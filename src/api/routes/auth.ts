@@ -1,36 +1,19 @@
-import { Router, type Request } from 'express';
-import { ipKeyGenerator, rateLimit, type RateLimitInfo } from 'express-rate-limit';
-import { throttle } from '../../domain/gate-decision';
-import type { GateRecorder } from '../../gates/gate-recorder';
+import { Router } from 'express';
 import type { Metrics } from '../../observability/metrics';
 import type { AuthService, IssuedSession, SessionOutcome } from '../../services/auth-service';
 import type { RouteDeclarer } from '../auth';
+import type { CredentialThrottle } from '../credential-throttle';
 import { gateProblem } from '../gate-problem';
 import { Problem, parseOr400 } from '../problem';
 import { loginRequestSchema, refreshTokenRequestSchema, sessionResponseSchema } from '../schemas/auth';
-import type { RateLimitStores } from '../rate-limit-store';
-
-export interface LoginLimits {
-  windowMinutes: number;
-  failuresPerAccount: number;
-  failuresPerIp: number;
-}
 
 export interface AuthRouteOptions {
   auth: AuthService;
   route: RouteDeclarer;
   metrics: Metrics;
-  gates: GateRecorder;
-  loginLimits: LoginLimits;
-  /** Shared by every API process, so N processes do not allow N times the failures. */
-  stores: RateLimitStores;
+  /** Failed sign-ins, per client, per (account, client) and per account, shared with every route that checks a credential. */
+  credentials: CredentialThrottle;
 }
-
-/** The attempted account, whether or not it exists: keying on it treats real and made-up emails alike. */
-const accountKey = (request: Request) => {
-  const email = (request.body as { email?: unknown } | undefined)?.email;
-  return `account:${typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : ''}`;
-};
 
 /** What issuing a session can answer besides one: wrong secret, or a gate that refuses the tenant (suspended, offboarded). */
 const SESSION_REFUSALS = {
@@ -42,29 +25,6 @@ const sessionBody = (session: IssuedSession) => ({ tokenType: 'Bearer' as const,
 
 export function authRoutes(options: AuthRouteOptions): Router {
   const router = Router();
-  const windowMs = options.loginLimits.windowMinutes * 60_000;
-
-  // Only failures count (skipSuccessfulRequests), per client address and per attempted account; the same 429 for both.
-  const failedLoginLimit = (name: string, limit: number, keyGenerator: (request: Request) => string) =>
-    rateLimit({
-      windowMs,
-      limit,
-      keyGenerator,
-      store: options.stores(name),
-      skipSuccessfulRequests: true,
-      requestPropertyName: name,
-      standardHeaders: false,
-      legacyHeaders: false,
-      handler: (request, _response, next) => {
-        options.metrics.logins.inc({ outcome: 'rate_limited' });
-        const resetAt = (request as Request & Record<string, RateLimitInfo | undefined>)[name]?.resetTime?.getTime() ?? Date.now() + windowMs;
-        const decision = throttle('protection', 'too many failed sign-ins; try again later', Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)));
-        options.gates.record(decision, { boundary: 'login' });
-        next(gateProblem(decision));
-      },
-    });
-  const perAddress = failedLoginLimit('loginAddressLimit', options.loginLimits.failuresPerIp, (request) => `address:${ipKeyGenerator(request.ip ?? 'unknown')}`);
-  const perAccount = failedLoginLimit('loginAccountLimit', options.loginLimits.failuresPerAccount, accountKey);
 
   const answer = (outcome: SessionOutcome, invalid: () => Problem) => {
     if (outcome.kind === 'refused') return gateProblem(outcome.decision);
@@ -76,17 +36,31 @@ export function authRoutes(options: AuthRouteOptions): Router {
     method: 'post',
     path: '/api/v1/auth/login',
     auth: 'public',
-    docs: { summary: 'Log in with email and password: a short-lived access token and a refresh token', tags: ['auth'], body: loginRequestSchema, responses: { 200: { description: 'A session', schema: sessionResponseSchema }, ...SESSION_REFUSALS } },
-    before: [perAddress, perAccount],
+    docs: {
+      summary: 'Log in with email and password: a short-lived access token, a refresh token, and a device cookie that spares this client the account-wide lockout next time',
+      tags: ['auth'],
+      body: loginRequestSchema,
+      responses: {
+        200: { description: 'A session; `Set-Cookie` carries the device cookie (HttpOnly, SameSite=Strict)', schema: sessionResponseSchema },
+        ...SESSION_REFUSALS,
+        429: { description: 'Too many failed sign-ins from this client, for this account from this client, or for this account from unknown clients: `Retry-After` says when' },
+      },
+    },
     handler: async (request, response) => {
       const body = parseOr400(loginRequestSchema, request.body);
+      const refusal = await options.credentials.refusal(request, 'login', body.email);
+      if (refusal) {
+        options.metrics.logins.inc({ outcome: 'rate_limited' });
+        throw refusal;
+      }
       const outcome = await options.auth.login(body);
       const problem = answer(outcome, () => new Problem(401, 'Invalid credentials', 'The email or password is incorrect.'));
       options.metrics.logins.inc({ outcome: outcome.kind === 'issued' ? 'success' : outcome.kind });
+      // Only a wrong email or password is a failure; a gate refusing a right password's tenant is not.
+      if (outcome.kind === 'invalid') await options.credentials.failed(request, body.email);
       if (problem) throw problem;
       if (outcome.kind !== 'issued') return;
-      // A success clears the account's failures: the owner who finally typed it right starts afresh.
-      await perAccount.resetKey(accountKey(request));
+      await options.credentials.succeeded(request, response, body.email);
       response.set('Cache-Control', 'no-store').json(sessionBody(outcome.session));
     },
   });

@@ -1,12 +1,14 @@
 import { Router } from 'express';
 import { actorOf, type TenantPrincipal } from '../../auth/principal';
 import { Tenant } from '../../db/entities';
+import { throttle } from '../../domain/gate-decision';
 import { mayGrant } from '../../domain/permissions';
 import type { Orm } from '../../db/orm';
 import type { GateRecorder } from '../../gates/gate-recorder';
 import type { AccountServices } from '../../services/accounts';
 import type { TeamActor } from '../../services/accounts/team-service';
 import { tenantNotFound, tenantPrincipalOf, type RouteDeclarer } from '../auth';
+import { gateProblem } from '../gate-problem';
 import type { RateLimitStores } from '../rate-limit-store';
 import { Problem, parseOr400 } from '../problem';
 import { invitationPathSchema, inviteRequestSchema, memberPathSchema, memberRoleRequestSchema, tenantViewSchema } from '../schemas/accounts';
@@ -72,7 +74,11 @@ export function teamRoutes(options: { accounts: AccountServices; orm: Orm; route
       tags: ['team'],
       params: tenantPathSchema,
       body: inviteRequestSchema,
-      responses: { 201: { description: 'The invitation; its mail is on its way' }, 409: { description: "Already a member, already invited, or no seat left on the tenant's plan" } },
+      responses: {
+        201: { description: 'The invitation; its mail is on its way' },
+        409: { description: "Already a member, already invited, or no seat left on the tenant's plan" },
+        429: { description: 'The invitation mail ration is spent (the tenant\'s for today, or this address\'s): nothing was queued; `Retry-After` says when' },
+      },
     },
     handler: async (request, response) => {
       const body = parseOr400(inviteRequestSchema, request.body);
@@ -89,6 +95,11 @@ export function teamRoutes(options: { accounts: AccountServices; orm: Orm; route
           throw new Problem(409, 'Already invited', 'This address has a pending invitation: revoke it to invite again.', { invitationId: outcome.invitationId, errors: [{ path: 'email', message: 'has a pending invitation' }] });
         case 'no_seat':
           throw new Problem(409, 'No seat left', `The plan has ${outcome.seats.limit} seats: ${outcome.seats.members} members and ${outcome.seats.pending} pending invitations.`, { seats: outcome.seats });
+        case 'rationed': {
+          // One reason for both recipient windows: which one is full would tell a tenant what other tenants sent.
+          const reason = outcome.scope === 'tenant_daily' ? "the tenant's invitation mails for today are spent" : 'too many invitations to this address lately';
+          throw gateProblem(options.gates.record(throttle('protection', reason, outcome.retryAfterSeconds), { boundary: 'invitation_mail', tenantId: caller.tenantId }));
+        }
         case 'invited':
           response.status(201).json(outcome.invitation);
       }

@@ -21,6 +21,8 @@ import { WorkerHeartbeatSchema } from './worker-heartbeat';
 import { InvitationSchema } from './invitation';
 import { LinkTokenSchema } from './link-token';
 import { MailDeliverySchema } from './mail-delivery';
+import { MailRationEntrySchema } from './mail-ration-entry';
+import { CredentialThrottleSchema } from './credential-throttle';
 
 export { ApiKey } from './api-key';
 export { AuditEvent } from './audit-event';
@@ -45,6 +47,8 @@ export { RequestBudgetCounter } from './request-budget-counter';
 export { Invitation } from './invitation';
 export { LinkToken } from './link-token';
 export { MailDelivery } from './mail-delivery';
+export { MailRationEntry } from './mail-ration-entry';
+export { CredentialThrottle } from './credential-throttle';
 
 /** The run kernel's tables (Migration20261123040000Runs; the reconciler's cursor, Migration20261202090000RunAuditSweep). */
 const RUN_ENTITY_SCHEMAS = [RunSchema, RunExpectationSchema, RunAckSchema, RunIncidentSchema, RunStepUndoSchema, PolicyRuleSchema, RunAuditFindingSchema, RunAuditCursorSchema];
@@ -52,4 +56,7 @@ const RUN_ENTITY_SCHEMAS = [RunSchema, RunExpectationSchema, RunAckSchema, RunIn
 /** Accounts (Migration...Accounts): emailed links, invitations, the mail ledger. */
 const ACCOUNT_ENTITY_SCHEMAS = [LinkTokenSchema, InvitationSchema, MailDeliverySchema];
 
-export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, WorkerHeartbeatSchema, RateLimitCounterSchema, RequestBudgetCounterSchema, ...RUN_ENTITY_SCHEMAS, ...ACCOUNT_ENTITY_SCHEMAS];
+/** Abuse protection at the public edge (Migration...MailRationAndCredentialThrottle): the mail ration, failed credential checks. */
+const ABUSE_ENTITY_SCHEMAS = [MailRationEntrySchema, CredentialThrottleSchema];
+
+export const ENTITY_SCHEMAS = [TenantSchema, UserSchema, TenantMembershipSchema, BillingAccountSchema, AuditEventSchema, ApiKeySchema, RefreshTokenSchema, DomainEventSchema, TenantArchiveSchema, WorkerHeartbeatSchema, RateLimitCounterSchema, RequestBudgetCounterSchema, ...RUN_ENTITY_SCHEMAS, ...ACCOUNT_ENTITY_SCHEMAS, ...ABUSE_ENTITY_SCHEMAS];

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import type { Orm } from '../../db/orm';
 import { createPasswordResetService } from './password-reset-service';
-import { verificationSettingsOf } from './settings';
+import { mailRationSettingsOf, verificationSettingsOf } from './settings';
 import { createTeamService } from './team-service';
 import { createVerificationService } from './verification-service';
 
@@ -22,7 +22,7 @@ export function createAccountServices(deps: { client: Client; orm: Orm; config: 
   return {
     verification: createVerificationService({ ...common, settings: verificationSettingsOf(config) }),
     passwordReset: createPasswordResetService(common),
-    team: createTeamService({ ...common, expiryDays: config.INVITATION_EXPIRY_DAYS, reminderAfterHours: config.INVITATION_REMINDER_HOURS }),
+    team: createTeamService({ ...common, expiryDays: config.INVITATION_EXPIRY_DAYS, reminderAfterHours: config.INVITATION_REMINDER_HOURS, mailRation: mailRationSettingsOf(config) }),
     /** Named on the pages the links open. */
     productName: config.PRODUCT_NAME,
     limits: {

@@ -5,11 +5,14 @@ import { extendInvitationUpdate, invitationSettledSignal, type InvitationView, t
 import { hashPassword, verifyPassword } from '../../auth/password-hash';
 import { secretHash } from '../../auth/secret-hash';
 import { recordAudit } from '../../db/audit';
+import { liveInvitationEmail } from '../../db/invitations';
 import { consumeLinkToken, findLiveLinkToken, withdrawLinkToken } from '../../db/link-tokens';
 import type { Orm } from '../../db/orm';
+import { takeMailRation } from '../../db/mail-ration';
 import { countSeats, lockTenantSeats, type SeatCount } from '../../db/seats';
 import { DAY_MS } from '../../domain/duration';
 import { seatAvailable, type InvitationStatus } from '../../domain/invitation';
+import type { MailRationScope, MailRationSettings } from '../../domain/mail-ration';
 import { isLinkTokenShaped } from '../../domain/link-token';
 import { passwordProblems } from '../../domain/password-policy';
 import { mayGrant, outranksOrEquals } from '../../domain/permissions';
@@ -42,7 +45,13 @@ export interface TeamActor {
   role: MembershipRole;
 }
 
-export type InviteOutcome = { kind: 'invited'; invitation: InvitationSummary } | { kind: 'already_member' } | { kind: 'already_invited'; invitationId: string } | { kind: 'no_seat'; seats: SeatCount };
+export type InviteOutcome =
+  | { kind: 'invited'; invitation: InvitationSummary }
+  | { kind: 'already_member' }
+  | { kind: 'already_invited'; invitationId: string }
+  | { kind: 'no_seat'; seats: SeatCount }
+  /** The mail ration is spent: nothing was written and no mail goes out. */
+  | { kind: 'rationed'; scope: MailRationScope; retryAfterSeconds: number };
 export type AcceptOutcome =
   | { kind: 'accepted'; tenantId: string; userId: string; role: MembershipRole; newAccount: boolean }
   | { kind: 'invalid_token' }
@@ -71,7 +80,7 @@ const summary = (row: InvitationRow): InvitationSummary => ({ id: row.id, email:
  * transaction under the tenant's seat lock, audited: members plus pending invitations never pass the plan's seats,
  * and the last owner is never demoted or removed.
  */
-export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: string; expiryDays: number; reminderAfterHours: number; now?: () => Date }) {
+export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: string; expiryDays: number; reminderAfterHours: number; mailRation: MailRationSettings; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
 
   async function signalSettled(invitationId: string, outcome: 'accepted' | 'revoked'): Promise<void> {
@@ -103,6 +112,9 @@ export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: s
         if (invited) return { kind: 'already_invited', invitationId: invited.id };
         const seats = await countSeats(em, input.tenantId);
         if (!seatAvailable(seats)) return { kind: 'no_seat', seats };
+        // Taken with the insert below: a refusal writes nothing, and the invitation exists only with its mail's entry.
+        const ration = await takeMailRation(em, { tenantId: input.tenantId, recipient: email, kind: 'invitation', now: now(), settings: deps.mailRation });
+        if (!ration.allowed) return { kind: 'rationed', scope: ration.scope, retryAfterSeconds: ration.retryAfterSeconds };
         const row: InvitationRow = { id: randomUUID(), email, role: input.role, status: 'pending', invited_by: input.by.actor, expires_at: expiresAt, created_at: now() };
         await em.execute(
           `insert into invitation (id, tenant_id, email, role, status, invited_by, expires_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
@@ -171,6 +183,12 @@ export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: s
       });
       if (outcome === 'revoked') await signalSettled(input.invitationId, 'revoked');
       return outcome;
+    },
+
+    /** The address an invitation link names while it can be accepted: the account a password given with it is checked against. */
+    async invitee(token: string): Promise<string | undefined> {
+      if (!isLinkTokenShaped(token)) return undefined;
+      return liveInvitationEmail(deps.orm.em.fork(), secretHash(token), now());
     },
 
     /**
