@@ -48,6 +48,8 @@ let team: TestTenant;
 /** The tenant operator routes act on: suspending or terminating it leaves the team's own routes reachable. */
 let victim: ActiveTenant;
 let ownerToken: string;
+/** Routes that end the caller's sessions get a member of their own: ending the owner's would turn every later case into a 401. */
+let sessionEnderToken: string;
 let keyId: string;
 /** A run of the team's waiting for approval: approve, reject, terminate and audit reach a real workflow. */
 let waitingRunId: string;
@@ -76,6 +78,7 @@ beforeAll(async () => {
   await onEnterprisePlan(orm, team.tenantId);
   victim = await createActiveTenant(orm);
   ownerToken = (await login(subject.app, team.members.owner.email)).accessToken;
+  sessionEnderToken = (await login(subject.app, team.members.viewer.email)).accessToken;
   keyId = (await createApiKey(subject.access, team.tenantId, 'viewer')).id;
   const submitted = await request(subject.app)
     .post('/api/v1/runs')
@@ -118,6 +121,7 @@ const wrongCredentials = (): Array<string | undefined> => [
 ];
 
 function credential(operation: FuzzOperation): string | undefined {
+  if (operation.auth === 'tenant:sessions:end') return `Bearer ${sessionEnderToken}`;
   if (operation.auth.startsWith('tenant:')) return `Bearer ${ownerToken}`;
   if (operation.auth.startsWith('operator:')) return `Bearer ${OPERATORS.founder.token}`;
   return undefined;
