@@ -43,7 +43,7 @@ export const PERMISSIONS = {
   'tenant:manage': { minimumRole: 'owner', access: 'write', sessionOnly: true },
   // A key moves to another member only by an owner's decision: otherwise it dies with its creator's standing.
   'api_keys:reown': { minimumRole: 'owner', access: 'write', sessionOnly: true },
-  // Ending one's own sessions takes access away and only ever one's own: any member, whatever the tenant's state.
+  // Ending one's own sessions only ever takes one's own access away: any member may.
   'sessions:end': { minimumRole: 'viewer', access: 'revoke', sessionOnly: true },
 } as const satisfies Record<string, PermissionRule>;
 

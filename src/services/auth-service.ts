@@ -81,15 +81,16 @@ export function createAuthService(deps: AuthServiceDependencies) {
       }
       if (!(await verifyPassword(input.password, user.password_hash))) return { kind: 'invalid' };
 
-      // Without a tenant named, the user's first membership; a tenant they do not belong to is just invalid.
-      const membership = await findSessionMembership(em, { userId: user.id, tenantId: input.tenantId });
-      if (!membership) return { kind: 'invalid' };
-
-      const decision = deps.gates.record(tenantRequestDecision({ status: membership.tenantStatus, role: membership.role, access: 'read' }), { boundary: 'login', tenantId: membership.tenantId });
-      if (!decision.allowed) return { kind: 'refused', decision };
-
       const familyId = randomUUID();
-      const refresh = await em.transactional(async (tx) => {
+      return em.transactional(async (tx): Promise<SessionOutcome> => {
+        // Without a tenant named, the user's first membership; a tenant they do not belong to is just invalid. Locked
+        // while the login is written: a session end racing it either sees its refresh token or is seen by it.
+        const membership = await findSessionMembership(tx, { userId: user.id, tenantId: input.tenantId, lock: true });
+        if (!membership) return { kind: 'invalid' };
+
+        const decision = deps.gates.record(tenantRequestDecision({ status: membership.tenantStatus, role: membership.role, access: 'read' }), { boundary: 'login', tenantId: membership.tenantId });
+        if (!decision.allowed) return { kind: 'refused', decision };
+
         const opened = await openRefreshToken(tx, { userId: user.id, tenantId: membership.tenantId, familyId });
         await recordAudit(tx, {
           actor: `user:${user.id}`,
@@ -99,9 +100,8 @@ export function createAuthService(deps: AuthServiceDependencies) {
           tenantId: membership.tenantId,
           idempotencyKey: `refresh_token:${opened.id}:login`,
         });
-        return opened;
+        return { kind: 'issued', session: await session({ userId: user.id, tenantId: membership.tenantId, generation: membership.generation, sessionId: familyId }, opened.token) };
       });
-      return { kind: 'issued', session: await session({ userId: user.id, tenantId: membership.tenantId, generation: membership.generation, sessionId: familyId }, refresh.token) };
     },
 
     /**
@@ -134,7 +134,7 @@ export function createAuthService(deps: AuthServiceDependencies) {
         }
         if (new Date(row.expires_at).getTime() <= now().getTime()) return { kind: 'invalid' };
 
-        const membership = await findSessionMembership(em, { userId: row.user_id, tenantId: row.tenant_id });
+        const membership = await findSessionMembership(em, { userId: row.user_id, tenantId: row.tenant_id, lock: true });
         if (!membership) {
           await revokeFamily(em, row.family_id, 'membership_gone');
           return { kind: 'invalid' };
