@@ -276,7 +276,8 @@ export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: s
         }
         const at = now().toISOString();
         if (input.role === null) {
-          // Credentials first, while the membership still names them; the delete then ends what the generation check would.
+          // Their keys and pending invitations go with them, each audited with the reason; their refresh tokens are revoked
+          // (the delete alone already refuses their access tokens).
           withdrawn = (await revokeMemberCredentials(em, { tenantId: input.tenantId, userId: input.userId, change: { kind: 'removed' }, actor: input.by.actor, at: now() })).invitationIds;
           await endMemberSessions(em, { tenantId: input.tenantId, userId: input.userId, reason: 'membership_gone', at: now() });
           await em.execute('delete from tenant_membership where tenant_id = ? and user_id = ?', [input.tenantId, input.userId], 'run');
