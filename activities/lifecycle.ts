@@ -3,7 +3,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ApplyTransitionInput, LifecycleStepContext } from '../src/contracts/lifecycle';
 import { recordAudit } from '../src/db/audit';
 import { AuditEvent, Tenant } from '../src/db/entities';
+import { revokeTenantApiKeys } from '../src/db/api-keys';
 import type { Orm } from '../src/db/orm';
+import { endTenantSessions } from '../src/db/sessions';
 import { LIFECYCLE_EVENT, LifecycleRefusal, REFUSED_EVENT, TERMINATED_EVENT, type LifecycleAction, type LifecycleState } from '../src/domain/lifecycle';
 
 export interface LifecycleDependencies {
@@ -42,6 +44,30 @@ export function createLifecycleActivities(deps: LifecycleDependencies) {
       correlationId: input.workflowId,
       idempotencyKey: input.transitionKey,
       details: input.details ?? null,
+    });
+    await endSessionsOnClosing(em, input);
+  }
+
+  /**
+   * Leaving `active` ends every session of the tenant in the same transaction as the status (owners and admins of a
+   * suspended tenant may sign in again to read, export and pay). Keys are blocked by the gate while the tenant is not
+   * active, and revoked for good when it is terminated.
+   */
+  async function endSessionsOnClosing(em: EntityManager, input: ApplyTransitionInput): Promise<void> {
+    if (input.to === 'active') return;
+    const at = now();
+    const ended = await endTenantSessions(em, { tenantId: input.tenantId, reason: input.to === 'suspended' ? 'tenant_suspended' : 'tenant_deleted', at });
+    const apiKeys = input.action === 'terminate' ? await revokeTenantApiKeys(em, { tenantId: input.tenantId, actor: input.actor, at }) : 0;
+    await recordAudit(em, {
+      actor: input.actor,
+      action: 'tenant.credentials_ended',
+      entityType: 'tenant',
+      entityId: input.tenantId,
+      tenantId: input.tenantId,
+      reason: `the tenant became ${input.to.replace('_', ' ')}`,
+      correlationId: input.workflowId,
+      idempotencyKey: `${input.transitionKey}:credentials_ended`,
+      details: { sessionsEnded: ended.memberships, refreshTokensRevoked: ended.refreshTokens, apiKeysRevoked: apiKeys },
     });
   }
 

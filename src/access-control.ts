@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { createAccessTokens } from './auth/access-token';
+import { createApiKeyUsage } from './auth/api-key-usage';
 import { createAuthenticator } from './auth/authenticator';
 import { createDeviceCookies } from './auth/device-cookie';
 import { createOperatorRegistry } from './auth/operator-tokens';
@@ -79,7 +80,13 @@ export function createAccessControl(deps: AccessControlDependencies) {
   return {
     gates,
     accessTokens,
-    authenticator: createAuthenticator({ orm: deps.orm, accessTokens, operators: createOperatorRegistry(config.OPERATOR_TOKENS) }),
+    authenticator: createAuthenticator({
+      orm: deps.orm,
+      accessTokens,
+      operators: createOperatorRegistry(config.OPERATOR_TOKENS),
+      apiKeyUsage: createApiKeyUsage({ orm: deps.orm, now: deps.now, onError: (error) => deps.logger.warn({ err: error }, 'recording an API key use failed') }),
+      now: deps.now,
+    }),
     auth: createAuthService({ orm: deps.orm, accessTokens, gates, refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS, now: deps.now }),
     apiKeys: createApiKeyService({ orm: deps.orm, gates, now: deps.now, unverified: unverifiedLimitsOf(config) }),
     billing,

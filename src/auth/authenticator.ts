@@ -1,7 +1,9 @@
+import { findApiKeyStanding, findSessionStanding } from '../db/credentials';
 import type { Orm } from '../db/orm';
-import type { MembershipRole, TenantStatus } from '../domain/tenant-status';
+import { outranksOrEquals } from '../domain/permissions';
 import { looksLikeJwt, type AccessTokens } from './access-token';
 import { isApiKeyShaped, looksLikeApiKey } from './api-key-format';
+import type { ApiKeyUsage } from './api-key-usage';
 import { JwtInvalid } from './jwt';
 import type { OperatorRegistry } from './operator-tokens';
 import type { Authentication } from './principal';
@@ -13,18 +15,19 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,8192})$/i;
  * Turns an Authorization header into who is calling. The credential's shape picks the one realm that may accept it
  * (API key, session token, operator token), so a credential is never tried against a realm it was not made for.
  */
-export function createAuthenticator(deps: { orm: Orm; accessTokens: AccessTokens; operators: OperatorRegistry }) {
+export function createAuthenticator(deps: { orm: Orm; accessTokens: AccessTokens; operators: OperatorRegistry; apiKeyUsage?: ApiKeyUsage; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date());
+
   async function apiKey(key: string): Promise<Authentication> {
     if (!isApiKeyShaped(key)) return { outcome: 'refused', failure: 'malformed' };
-    const rows = await deps.orm.em.fork().execute<Array<{ id: string; tenant_id: string; role: MembershipRole; revoked_at: Date | null; status: TenantStatus }>>(
-      `select k.id, k.tenant_id, k.role, k.revoked_at, t.status
-         from api_key k join tenant t on t.id = k.tenant_id where k.key_hash = ?`,
-      [secretHash(key)],
-    );
-    const row = rows[0];
+    const row = await findApiKeyStanding(deps.orm.em.fork(), secretHash(key));
     if (!row) return { outcome: 'refused', failure: 'unknown' };
-    if (row.revoked_at !== null) return { outcome: 'refused', failure: 'revoked' };
-    return { outcome: 'authenticated', principal: { kind: 'api_key', keyId: row.id, tenantId: row.tenant_id, role: row.role, tenantStatus: row.status } };
+    if (row.revokedAt !== null) return { outcome: 'refused', failure: 'revoked' };
+    if (row.expiresAt !== null && new Date(row.expiresAt).getTime() <= now().getTime()) return { outcome: 'refused', failure: 'expired' };
+    // Defence in depth beside the revocation at removal or demotion: a key never outlives its creator's standing.
+    if (row.creatorUserId !== null && (row.creatorRole === null || !outranksOrEquals(row.creatorRole, row.role))) return { outcome: 'refused', failure: 'creator_gone' };
+    void deps.apiKeyUsage?.record(row.id, row.lastUsedAt);
+    return { outcome: 'authenticated', principal: { kind: 'api_key', keyId: row.id, tenantId: row.tenantId, role: row.role, tenantStatus: row.tenantStatus } };
   }
 
   async function sessionToken(token: string): Promise<Authentication> {
@@ -34,13 +37,10 @@ export function createAuthenticator(deps: { orm: Orm; accessTokens: AccessTokens
     } catch (error) {
       return { outcome: 'refused', failure: error instanceof JwtInvalid && error.code === 'expired' ? 'expired' : 'unknown' };
     }
-    const rows = await deps.orm.em.fork().execute<Array<{ role: MembershipRole; status: TenantStatus }>>(
-      `select m.role, t.status from tenant_membership m join tenant t on t.id = m.tenant_id where m.user_id = ? and m.tenant_id = ?`,
-      [claims.userId, claims.tenantId],
-    );
-    const row = rows[0];
-    if (!row) return { outcome: 'refused', failure: 'membership_gone' };
-    return { outcome: 'authenticated', principal: { kind: 'user', userId: claims.userId, tenantId: claims.tenantId, role: row.role, tenantStatus: row.status } };
+    const standing = await findSessionStanding(deps.orm.em.fork(), claims);
+    if (!standing) return { outcome: 'refused', failure: 'membership_gone' };
+    if (!standing.generationCurrent || !standing.sessionLive) return { outcome: 'refused', failure: 'session_ended' };
+    return { outcome: 'authenticated', principal: { kind: 'user', userId: claims.userId, tenantId: claims.tenantId, role: standing.role, tenantStatus: standing.tenantStatus } };
   }
 
   return {

@@ -41,7 +41,7 @@ export function actorOf(principal: Principal): string {
 }
 
 /** Why presented credentials were not accepted; only ever logged, the client hears one generic answer. */
-export type CredentialFailure = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'membership_gone';
+export type CredentialFailure = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'membership_gone' | 'session_ended' | 'creator_gone';
 
 export type Authentication =
   | { outcome: 'anonymous' }

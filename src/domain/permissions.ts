@@ -9,6 +9,10 @@ export const outranksOrEquals = (role: MembershipRole, minimum: MembershipRole) 
 export const rolesBelow = (role: MembershipRole): MembershipRole[] =>
   MEMBERSHIP_ROLES.filter((candidate) => ROLE_RANK[candidate] < ROLE_RANK[role]);
 
+/** Roles strictly above `role`: the credentials someone demoted to `role` may no longer hold or hand out. */
+export const rolesAbove = (role: MembershipRole): MembershipRole[] =>
+  MEMBERSHIP_ROLES.filter((candidate) => ROLE_RANK[candidate] > ROLE_RANK[role]);
+
 /**
  * What a permission does to the tenant, which is what the lifecycle gate judges: `read` leaves it unchanged, `write`
  * changes it, `revoke` only takes access away (allowed even when writes are refused, so a leaked key can always be
@@ -37,6 +41,10 @@ export const PERMISSIONS = {
   // Session only: the rules that govern runs are changed by a person, never by a machine credential a run could hold.
   'policies:manage': { minimumRole: 'admin', access: 'write', sessionOnly: true },
   'tenant:manage': { minimumRole: 'owner', access: 'write', sessionOnly: true },
+  // A key moves to another member only by an owner's decision: otherwise it dies with its creator's standing.
+  'api_keys:reown': { minimumRole: 'owner', access: 'write', sessionOnly: true },
+  // Ending one's own sessions only ever takes one's own access away: any member may.
+  'sessions:end': { minimumRole: 'viewer', access: 'revoke', sessionOnly: true },
 } as const satisfies Record<string, PermissionRule>;
 
 export type Permission = keyof typeof PERMISSIONS;

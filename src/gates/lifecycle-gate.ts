@@ -29,11 +29,14 @@ const CLOSED_STATES: ReadonlySet<TenantStatus> = new Set(['provisioning', 'termi
 
 /**
  * Any request a tenant's own credentials make. Outside `active` only owners and admins are served (to read, export,
- * pay, revoke keys); writes follow the policy table; revoking access is always allowed while the tenant exists.
+ * pay, revoke keys), and only signed in: API keys are blocked until the tenant is active again (not revoked, so an
+ * unsuspension brings its automations back); writes follow the policy table; revoking access is always allowed while
+ * the tenant exists.
  */
-export function tenantRequestDecision(input: { status: TenantStatus; role: MembershipRole; access: PermissionAccess }): GateDecision {
+export function tenantRequestDecision(input: { status: TenantStatus; role: MembershipRole; access: PermissionAccess; credential?: 'user' | 'api_key' }): GateDecision {
   const { status, role, access } = input;
   if (CLOSED_STATES.has(status)) return block('lifecycle', `tenant is ${status}`);
+  if (status !== 'active' && input.credential === 'api_key') return block('lifecycle', `tenant is ${status}: API keys are blocked until it is active again`);
   if (status !== 'active' && !outranksOrEquals(role, 'admin')) return block('lifecycle', `tenant is ${status}: only owners and admins are served`);
   if (access === 'write') return lifecycleDecision(status, 'write');
   return allow('lifecycle');

@@ -1,14 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AccessTokens } from '../auth/access-token';
+import type { AccessClaims, AccessTokens } from '../auth/access-token';
 import { hashPassword, verifyPassword } from '../auth/password-hash';
 import { isRefreshTokenShaped, mintRefreshToken } from '../auth/refresh-token-format';
 import { secretHash } from '../auth/secret-hash';
 import { recordAudit } from '../db/audit';
 import type { RefreshTokenRevocationReason } from '../db/entities/refresh-token';
 import type { Orm } from '../db/orm';
+import { endMemberSessions, findSessionMembership, type EndedSessions } from '../db/sessions';
 import type { GateDecision } from '../domain/gate-decision';
-import type { MembershipRole, TenantStatus } from '../domain/tenant-status';
 import { lifecycleDecision, tenantRequestDecision } from '../gates/lifecycle-gate';
 import type { GateRecorder } from '../gates/gate-recorder';
 import { DAY_MS } from '../domain/duration';
@@ -41,12 +41,6 @@ let dummyPasswordHash: Promise<string> | undefined;
 /** A real scrypt hash of nothing anyone knows: a missing user costs the same verification as a present one. */
 const dummyHash = () => (dummyPasswordHash ??= hashPassword(randomBytes(32).toString('base64url')));
 
-interface MembershipRow {
-  tenant_id: string;
-  role: MembershipRole;
-  status: TenantStatus;
-}
-
 export function createAuthService(deps: AuthServiceDependencies) {
   const now = deps.now ?? (() => new Date());
   const refreshTtlMs = deps.refreshTokenTtlDays * DAY_MS;
@@ -62,9 +56,9 @@ export function createAuthService(deps: AuthServiceDependencies) {
     return { id, token: minted.token };
   }
 
-  async function session(userId: string, tenantId: string, refreshToken: string): Promise<IssuedSession> {
-    const access = await deps.accessTokens.issue({ userId, tenantId });
-    return { userId, tenantId, accessToken: access.token, expiresIn: access.expiresInSeconds, refreshToken, refreshExpiresIn: Math.floor(refreshTtlMs / 1000) };
+  async function session(claims: AccessClaims, refreshToken: string): Promise<IssuedSession> {
+    const access = await deps.accessTokens.issue(claims);
+    return { userId: claims.userId, tenantId: claims.tenantId, accessToken: access.token, expiresIn: access.expiresInSeconds, refreshToken, refreshExpiresIn: Math.floor(refreshTtlMs / 1000) };
   }
 
   async function revokeFamily(em: EntityManager, familyId: string, reason: RefreshTokenRevocationReason): Promise<number> {
@@ -87,31 +81,27 @@ export function createAuthService(deps: AuthServiceDependencies) {
       }
       if (!(await verifyPassword(input.password, user.password_hash))) return { kind: 'invalid' };
 
-      // Without a tenant named, the user's first membership; a tenant they do not belong to is just invalid.
-      const memberships = await em.execute<MembershipRow[]>(
-        `select m.tenant_id, m.role, t.status from tenant_membership m join tenant t on t.id = m.tenant_id
-          where m.user_id = ? ${input.tenantId ? 'and m.tenant_id = ?' : ''} order by m.created_at, m.tenant_id limit 1`,
-        input.tenantId ? [user.id, input.tenantId] : [user.id],
-      );
-      const membership = memberships[0];
-      if (!membership) return { kind: 'invalid' };
+      const familyId = randomUUID();
+      return em.transactional(async (tx): Promise<SessionOutcome> => {
+        // Without a tenant named, the user's first membership; a tenant they do not belong to is just invalid. Locked
+        // while the login is written: a session end racing it either sees its refresh token or is seen by it.
+        const membership = await findSessionMembership(tx, { userId: user.id, tenantId: input.tenantId, lock: true });
+        if (!membership) return { kind: 'invalid' };
 
-      const decision = deps.gates.record(tenantRequestDecision({ status: membership.status, role: membership.role, access: 'read' }), { boundary: 'login', tenantId: membership.tenant_id });
-      if (!decision.allowed) return { kind: 'refused', decision };
+        const decision = deps.gates.record(tenantRequestDecision({ status: membership.tenantStatus, role: membership.role, access: 'read' }), { boundary: 'login', tenantId: membership.tenantId });
+        if (!decision.allowed) return { kind: 'refused', decision };
 
-      const refresh = await em.transactional(async (tx) => {
-        const opened = await openRefreshToken(tx, { userId: user.id, tenantId: membership.tenant_id, familyId: randomUUID() });
+        const opened = await openRefreshToken(tx, { userId: user.id, tenantId: membership.tenantId, familyId });
         await recordAudit(tx, {
           actor: `user:${user.id}`,
           action: 'auth.login',
           entityType: 'user',
           entityId: user.id,
-          tenantId: membership.tenant_id,
+          tenantId: membership.tenantId,
           idempotencyKey: `refresh_token:${opened.id}:login`,
         });
-        return opened;
+        return { kind: 'issued', session: await session({ userId: user.id, tenantId: membership.tenantId, generation: membership.generation, sessionId: familyId }, opened.token) };
       });
-      return { kind: 'issued', session: await session(user.id, membership.tenant_id, refresh.token) };
     },
 
     /**
@@ -121,7 +111,7 @@ export function createAuthService(deps: AuthServiceDependencies) {
     async refresh(refreshToken: string): Promise<SessionOutcome> {
       if (!isRefreshTokenShaped(refreshToken)) return { kind: 'invalid' };
       const hash = secretHash(refreshToken);
-      const outcome = await deps.orm.em.fork().transactional(async (em): Promise<SessionOutcome | { kind: 'rotate'; userId: string; tenantId: string; token: string }> => {
+      const outcome = await deps.orm.em.fork().transactional(async (em): Promise<SessionOutcome | { kind: 'rotate'; claims: AccessClaims; token: string }> => {
         const rows = await em.execute<Array<{ id: string; family_id: string; user_id: string; tenant_id: string; expires_at: Date; revoked_at: Date | null; revoked_reason: RefreshTokenRevocationReason | null }>>(
           `select id, family_id, user_id, tenant_id, expires_at, revoked_at, revoked_reason from refresh_token where token_hash = ? for update`,
           [hash],
@@ -144,25 +134,22 @@ export function createAuthService(deps: AuthServiceDependencies) {
         }
         if (new Date(row.expires_at).getTime() <= now().getTime()) return { kind: 'invalid' };
 
-        const memberships = await em.execute<Array<{ role: MembershipRole; status: TenantStatus }>>(
-          `select m.role, t.status from tenant_membership m join tenant t on t.id = m.tenant_id where m.user_id = ? and m.tenant_id = ?`,
-          [row.user_id, row.tenant_id],
-        );
-        const membership = memberships[0];
+        const membership = await findSessionMembership(em, { userId: row.user_id, tenantId: row.tenant_id, lock: true });
         if (!membership) {
           await revokeFamily(em, row.family_id, 'membership_gone');
           return { kind: 'invalid' };
         }
-        // The gate boundary: refused here, nothing is spent, so the same token works again if the tenant is reactivated.
-        const decision = deps.gates.record(lifecycleDecision(membership.status, 'token_refresh'), { boundary: 'token_refresh', tenantId: row.tenant_id });
+        // The gate boundary: refused here, nothing is spent. (Suspending through the lifecycle revokes the tokens
+        // anyway; a status set any other way leaves them usable once the tenant is active again.)
+        const decision = deps.gates.record(lifecycleDecision(membership.tenantStatus, 'token_refresh'), { boundary: 'token_refresh', tenantId: row.tenant_id });
         if (!decision.allowed) return { kind: 'refused', decision };
 
         const next = await openRefreshToken(em, { userId: row.user_id, tenantId: row.tenant_id, familyId: row.family_id });
         await em.execute(`update refresh_token set revoked_at = ?, revoked_reason = 'rotated', replaced_by = ? where id = ?`, [now(), next.id, row.id]);
-        return { kind: 'rotate', userId: row.user_id, tenantId: row.tenant_id, token: next.token };
+        return { kind: 'rotate', claims: { userId: row.user_id, tenantId: row.tenant_id, generation: membership.generation, sessionId: row.family_id }, token: next.token };
       });
       if (outcome.kind !== 'rotate') return outcome;
-      return { kind: 'issued', session: await session(outcome.userId, outcome.tenantId, outcome.token) };
+      return { kind: 'issued', session: await session(outcome.claims, outcome.token) };
     },
 
     /** Ends the login the token belongs to. Says nothing about whether the token was known: there is no oracle here. */
@@ -180,6 +167,25 @@ export function createAuthService(deps: AuthServiceDependencies) {
           tenantId: row.tenant_id,
           idempotencyKey: `refresh_family:${row.family_id}:logout`,
         });
+      });
+    },
+
+    /** Ends every session of the caller in this tenant, this one included: every device signs in again. */
+    async logoutEverywhere(input: { userId: string; tenantId: string }): Promise<EndedSessions> {
+      return deps.orm.em.fork().transactional(async (em) => {
+        const at = now();
+        const ended = await endMemberSessions(em, { ...input, reason: 'logout_everywhere', at });
+        await recordAudit(em, {
+          actor: `user:${input.userId}`,
+          action: 'auth.logout_everywhere',
+          entityType: 'user',
+          entityId: input.userId,
+          tenantId: input.tenantId,
+          reason: 'the person ended every session of theirs in this tenant',
+          idempotencyKey: `user:${input.userId}:${input.tenantId}:logout_everywhere:${at.toISOString()}:${randomUUID()}`,
+          details: { refreshTokensRevoked: ended.refreshTokens },
+        });
+        return ended;
       });
     },
   };

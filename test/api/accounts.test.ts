@@ -304,10 +304,13 @@ describe('members', () => {
     await request(subject.app).patch(`${members}/${team.members.admin.userId}`).set(owner).send({ role: 'owner' }).expect(200);
     await request(subject.app).patch(`${members}/${team.members.owner.userId}`).set(owner).send({ role: 'member' }).expect(200);
 
+    // A role change ends the changed member's sessions (promotion included): the new owner signs in again.
+    expect((await request(subject.app).get(members).set(admin)).status).toBe(401);
+    const promoted = bearer((await login(subject.app, team.members.admin.email)).accessToken);
     const viewerSession = await login(subject.app, team.members.viewer.email);
-    await request(subject.app).delete(`${members}/${team.members.viewer.userId}`).set(admin).expect(204);
+    await request(subject.app).delete(`${members}/${team.members.viewer.userId}`).set(promoted).expect(204);
     expect((await request(subject.app).post('/api/v1/auth/refresh').send({ refreshToken: viewerSession.refreshToken })).status).toBe(401);
-    expect((await request(subject.app).get(members).set(admin)).body.items.map((member: { role: string }) => member.role).sort()).toEqual(['member', 'member', 'owner']);
+    expect((await request(subject.app).get(members).set(promoted)).body.items.map((member: { role: string }) => member.role).sort()).toEqual(['member', 'member', 'owner']);
     expect(await auditActions(team.tenantId, 'member.')).toEqual(['member.role_changed', 'member.role_changed', 'member.removed']);
   });
 });

@@ -21,6 +21,8 @@ let subject: TestApp;
 let home: TestTenant;
 let foreign: TestTenant;
 let homeKeyId: string;
+/** A viewer key only the re-owning sample moves (to the home viewer, who holds its role). */
+let reownedKeyId: string;
 let temporal: DevServerHarness;
 let worker: Worker;
 let workerRun: Promise<void>;
@@ -69,6 +71,8 @@ const SAMPLES: Record<string, (lifecycleSubject?: string) => Sample> = {
   'POST /api/v1/tenants/:tenantId/api-keys': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys`, body: { name: 'matrix', role: 'viewer' } }),
   'GET /api/v1/tenants/:tenantId/api-keys': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys` }),
   'DELETE /api/v1/tenants/:tenantId/api-keys/:keyId': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys/${homeKeyId}` }),
+  'PUT /api/v1/tenants/:tenantId/api-keys/:keyId/owner': () => ({ path: `/api/v1/tenants/${home.tenantId}/api-keys/${reownedKeyId}/owner`, body: { userId: home.members.viewer.userId } }),
+  'POST /api/v1/auth/logout-everywhere': () => ({ path: '/api/v1/auth/logout-everywhere' }),
   'GET /api/v1/tenants/:tenantId/limits': () => ({ path: `/api/v1/tenants/${home.tenantId}/limits` }),
   'GET /api/v1/admin/tenants/:tenantId/billing-state': () => ({ path: `/api/v1/admin/tenants/${home.tenantId}/billing-state` }),
   'PUT /api/v1/admin/tenants/:tenantId/billing-state': () => ({ path: `/api/v1/admin/tenants/${home.tenantId}/billing-state`, body: { subscriptionState: 'active', reason: 'matrix' } }),
@@ -122,7 +126,11 @@ function policySamples(base: string, withReason: (body: Record<string, unknown>)
 }
 
 /** Routes whose tenant is the caller's own (no :tenantId): another tenant's credential acts on its own tenant there. */
-const actsOnCallersTenant = (entry: RouteEntry) => entry.path === '/api/v1/runs';
+const actsOnCallersTenant = (entry: RouteEntry) => entry.path === '/api/v1/runs' || entry.path === '/api/v1/auth/logout-everywhere';
+
+/** Served, these end the session that calls them: they go last, so the routes after them still have that session. */
+const ENDS_THE_CALLERS_SESSIONS = new Set(['POST /api/v1/auth/logout-everywhere']);
+const sessionEndingLast = (a: RouteEntry, b: RouteEntry) => Number(ENDS_THE_CALLERS_SESSIONS.has(`${a.method} ${a.path}`)) - Number(ENDS_THE_CALLERS_SESSIONS.has(`${b.method} ${b.path}`));
 
 interface Credential {
   name: string;
@@ -142,6 +150,7 @@ beforeAll(async () => {
   home = await provisionTeam(orm);
   foreign = await provisionTeam(orm);
   homeKeyId = (await createApiKey(subject.access, home.tenantId, 'viewer')).id;
+  reownedKeyId = (await createApiKey(subject.access, home.tenantId, 'viewer')).id;
   for (const member of Object.values(home.members)) credentials[`home ${member.role} session`] = bearer((await login(subject.app, member.email)).accessToken);
   credentials['home owner api key'] = bearer((await createApiKey(subject.access, home.tenantId, 'owner')).key);
   credentials['foreign owner session'] = bearer((await login(subject.app, foreign.members.owner.email)).accessToken);
@@ -268,7 +277,7 @@ describe('authorization matrix', () => {
 
   it('serves every guarded route to the least credential that should pass (the samples are valid)', async () => {
     const failures: string[] = [];
-    for (const entry of guardedRoutes()) {
+    for (const entry of guardedRoutes().sort(sessionEndingLast)) {
       const parsed = parseRequirement(entry.requirement!);
       const header =
         parsed.kind === 'operator'

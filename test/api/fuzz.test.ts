@@ -48,6 +48,8 @@ let team: TestTenant;
 /** The tenant operator routes act on: suspending or terminating it leaves the team's own routes reachable. */
 let victim: ActiveTenant;
 let ownerToken: string;
+/** Routes that end the caller's sessions get a member of their own: ending the owner's would turn every later case into a 401. */
+let sessionEnderToken: string;
 let keyId: string;
 /** A run of the team's waiting for approval: approve, reject, terminate and audit reach a real workflow. */
 let waitingRunId: string;
@@ -76,6 +78,7 @@ beforeAll(async () => {
   await onEnterprisePlan(orm, team.tenantId);
   victim = await createActiveTenant(orm);
   ownerToken = (await login(subject.app, team.members.owner.email)).accessToken;
+  sessionEnderToken = (await login(subject.app, team.members.viewer.email)).accessToken;
   keyId = (await createApiKey(subject.access, team.tenantId, 'viewer')).id;
   // Submitted by the admin, so the owner the fuzz calls as may decide it (four eyes refuses a run's submitter).
   const adminToken = (await login(subject.app, team.members.admin.email)).accessToken;
@@ -120,6 +123,7 @@ const wrongCredentials = (): Array<string | undefined> => [
 ];
 
 function credential(operation: FuzzOperation): string | undefined {
+  if (operation.auth === 'tenant:sessions:end') return `Bearer ${sessionEnderToken}`;
   if (operation.auth.startsWith('tenant:')) return `Bearer ${ownerToken}`;
   if (operation.auth.startsWith('operator:')) return `Bearer ${OPERATORS.founder.token}`;
   return undefined;
@@ -146,7 +150,8 @@ const fuzzContext = (): FuzzContext => ({ pathValues, credential, wrongCredentia
 const probeContext = (): ProbeContext => ({
   pathValues,
   credential,
-  example: (name) => ({ password: 'Strong-Password-42', duration: '2h', timeout: '24h', cursor: cursorOf('1') })[name],
+  // An API key's expiry must lie ahead: a fixed date would pass into the past.
+  example: (name) => ({ password: 'Strong-Password-42', duration: '2h', timeout: '24h', cursor: cursorOf('1'), expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString() })[name],
 });
 
 async function send(app: Express, fuzzed: FuzzedRequest): Promise<FuzzedResponse> {
@@ -203,6 +208,9 @@ describe('fuzzed requests from the OpenAPI document', () => {
       }),
       { numRuns: RUNS_PER_OPERATION, seed: seedOf(name) },
     );
+    // The owner's token is among the wrong credentials every operation is tried with: here it was right, and ended
+    // the owner's sessions. The operations after this one fuzz with a new session.
+    if (operation.auth === 'tenant:sessions:end') ownerToken = (await login(subject.app, team.members.owner.email)).accessToken;
     // The validators were reached: most requests carried the operation's own credential.
     expect(credentialed).toBeGreaterThan(RUNS_PER_OPERATION / 2);
   });

@@ -125,7 +125,7 @@ export async function login(app: Express, email: string, tenantId?: string): Pro
 /** A well-signed access token that expired a while ago. */
 export async function expiredAccessToken(member: TeamMember, tenantId: string): Promise<string> {
   const issuedLongAgo = createAccessTokens({ secret: TEST_AUTH_SECRET, ttlSeconds: 60, now: () => new Date(Date.now() - 60 * 60 * 1000) });
-  return (await issuedLongAgo.issue({ userId: member.userId, tenantId })).token;
+  return (await issuedLongAgo.issue({ userId: member.userId, tenantId, generation: 0, sessionId: randomUUID() })).token;
 }
 
 export async function createApiKey(access: AccessControl, tenantId: string, role: MembershipRole): Promise<{ id: string; key: string }> {

@@ -77,12 +77,19 @@ describe('HS256 JWT', () => {
 describe('access tokens', () => {
   const tokens = createAccessTokens({ secret: secret.toString(), ttlSeconds: 900, now: () => now });
 
-  it('carry the user and tenant, and nothing that grants a role', async () => {
-    const issued = await tokens.issue({ userId: 'u1', tenantId: 't1' });
+  const claims = { userId: 'u1', tenantId: 't1', generation: 3, sessionId: '6f1d3c1e-8a4b-4c2d-9e0f-1a2b3c4d5e6f' };
+
+  it('carry the user, tenant, session generation and login, and nothing that grants a role', async () => {
+    const issued = await tokens.issue(claims);
     expect(issued.expiresInSeconds).toBe(900);
     expect(looksLikeJwt(issued.token)).toBe(true);
-    expect(await tokens.verify(issued.token)).toEqual({ userId: 'u1', tenantId: 't1' });
+    expect(await tokens.verify(issued.token)).toEqual(claims);
     expect(JSON.parse(Buffer.from(issued.token.split('.')[1]!, 'base64url').toString())).not.toHaveProperty('role');
+  });
+
+  it('refuse an access token of ours without its session binding, which nothing could end', async () => {
+    const unbound = await signJwt({ sub: 'u1', tid: 't1', token_use: 'access' }, { secret, issuer: 'control-plane', audience: 'control-plane-api', expiresInSeconds: 60, now });
+    await expect(tokens.verify(unbound)).rejects.toThrow(/session binding/);
   });
 
   it('refuse a valid JWT of ours that is not an access token', async () => {

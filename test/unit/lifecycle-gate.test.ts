@@ -39,3 +39,11 @@ describe('lifecycle gate: tenant requests by state, role and access', () => {
     if (!decision.allowed) expect(decision.reason).toContain(`tenant is ${status}`);
   });
 });
+
+describe('lifecycle gate: API keys', () => {
+  it.each(TENANT_STATUSES)('serve an owner key in a %s tenant only while it is active (blocked, not revoked, otherwise)', (status) => {
+    const decision = tenantRequestDecision({ status, role: 'owner', access: 'read', credential: 'api_key' });
+    expect(decision.allowed).toBe(status === 'active');
+    if (!decision.allowed) expect(decision.reason).toContain(`tenant is ${status}`);
+  });
+});

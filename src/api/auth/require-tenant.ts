@@ -44,7 +44,7 @@ export function createTenantGuard(gates: GateRecorder) {
       if (!outranksOrEquals(principal.role, rule.minimumRole)) {
         throw new Problem(403, 'Forbidden', `The ${principal.role} role cannot ${permission}; it needs ${rule.minimumRole} or above.`, { requiredRole: rule.minimumRole });
       }
-      const decision = gates.record(tenantRequestDecision({ status: principal.tenantStatus, role: principal.role, access: rule.access }), {
+      const decision = gates.record(tenantRequestDecision({ status: principal.tenantStatus, role: principal.role, access: rule.access, credential: principal.kind }), {
         boundary: routeName(request),
         tenantId: principal.tenantId,
       });

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Metrics } from '../../observability/metrics';
 import type { AuthService, IssuedSession, SessionOutcome } from '../../services/auth-service';
-import type { RouteDeclarer } from '../auth';
+import { tenantPrincipalOf, type RouteDeclarer } from '../auth';
 import type { CredentialThrottle } from '../credential-throttle';
 import { gateProblem } from '../gate-problem';
 import { Problem, parseOr400 } from '../problem';
@@ -88,6 +88,20 @@ export function authRoutes(options: AuthRouteOptions): Router {
     handler: async (request, response) => {
       const { refreshToken } = parseOr400(refreshTokenRequestSchema, request.body);
       await options.auth.logout(refreshToken);
+      response.status(204).end();
+    },
+  });
+
+  options.route(router, {
+    method: 'post',
+    path: '/api/v1/auth/logout-everywhere',
+    auth: 'tenant:sessions:end',
+    docs: { summary: "End every session of the signed-in person in this tenant (every device's access and refresh tokens), this one included", tags: ['auth'], responses: { 204: { description: 'Every session ended' } } },
+    handler: async (_request, response) => {
+      const caller = tenantPrincipalOf(response);
+      // sessions:end is session-only: the caller is a person.
+      if (caller.kind !== 'user') throw new Problem(403, 'Session required', 'Only a signed-in person has sessions to end.');
+      await options.auth.logoutEverywhere({ userId: caller.userId, tenantId: caller.tenantId });
       response.status(204).end();
     },
   });

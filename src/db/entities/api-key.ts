@@ -12,7 +12,16 @@ export class ApiKey {
   keyHash!: string;
   /** Audit actor of the creator (`user:<id>`). */
   createdBy!: string;
+  /**
+   * The member the key speaks for: it lives only while they are a member of at least its role (null for keys made by
+   * operators or set-up code). No foreign key on purpose: a purged user leaves an id no membership matches, so the
+   * key stays dead rather than becoming ownerless.
+   */
+  createdByUserId?: string | null;
   createdAt: Date = new Date();
+  expiresAt?: Date | null;
+  /** Kept coarsely (at most one write per key every few minutes, off the request path). */
+  lastUsedAt?: Date | null;
   revokedAt?: Date | null;
   revokedBy?: string | null;
 }
@@ -20,7 +29,10 @@ export class ApiKey {
 export const ApiKeySchema = new EntitySchema<ApiKey>({
   class: ApiKey,
   tableName: 'api_key',
-  indexes: [{ name: 'api_key_tenant_index', properties: ['tenant', 'createdAt'] }],
+  indexes: [
+    { name: 'api_key_tenant_index', properties: ['tenant', 'createdAt'] },
+    { name: 'api_key_creator_index', properties: ['tenant', 'createdByUserId'] },
+  ],
   properties: {
     id: { type: 'uuid', primary: true },
     tenant: { kind: 'm:1', entity: () => Tenant, deleteRule: 'cascade' },
@@ -29,7 +41,10 @@ export const ApiKeySchema = new EntitySchema<ApiKey>({
     prefix: { type: 'string', length: 20, unique: 'api_key_prefix_unique' },
     keyHash: { type: 'string', length: 64, unique: 'api_key_key_hash_unique', lazy: true },
     createdBy: { type: 'string', length: 200 },
+    createdByUserId: { type: 'uuid', nullable: true },
     createdAt: { type: 'datetime', onCreate: () => new Date() },
+    expiresAt: { type: 'datetime', nullable: true },
+    lastUsedAt: { type: 'datetime', nullable: true },
     revokedAt: { type: 'datetime', nullable: true },
     revokedBy: { type: 'string', length: 200, nullable: true },
   },

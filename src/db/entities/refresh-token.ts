@@ -2,7 +2,7 @@ import { EntitySchema } from '@mikro-orm/core';
 import { Tenant } from './tenant';
 import { User } from './user';
 
-export const REFRESH_TOKEN_REVOCATION_REASONS = ['rotated', 'logout', 'reuse_detected', 'membership_gone', 'offboarded', 'password_reset'] as const;
+export const REFRESH_TOKEN_REVOCATION_REASONS = ['rotated', 'logout', 'reuse_detected', 'membership_gone', 'offboarded', 'password_reset', 'logout_everywhere', 'role_changed', 'tenant_suspended', 'tenant_deleted'] as const;
 export type RefreshTokenRevocationReason = (typeof REFRESH_TOKEN_REVOCATION_REASONS)[number];
 
 /**

@@ -8,6 +8,11 @@ export class TenantMembership {
   tenant!: Tenant;
   user!: User;
   role!: MembershipRole;
+  /**
+   * Every access token of this person in this tenant carries the generation it was issued under; the authenticator
+   * compares it on each request, so one increment ends them all at once, on every API process.
+   */
+  sessionGeneration = 0;
   createdAt: Date = new Date();
 }
 
@@ -20,6 +25,7 @@ export const TenantMembershipSchema = new EntitySchema<TenantMembership>({
     tenant: { kind: 'm:1', entity: () => Tenant, deleteRule: 'cascade' },
     user: { kind: 'm:1', entity: () => User, deleteRule: 'cascade', index: 'tenant_membership_user_index' },
     role: { enum: true, items: () => [...MEMBERSHIP_ROLES] },
+    sessionGeneration: { type: 'integer', default: 0 },
     createdAt: { type: 'datetime', onCreate: () => new Date() },
   },
 });

@@ -11,6 +11,7 @@ import { Migration20261202100000Accounts } from './Migration20261202100000Accoun
 import { Migration20261206020000FourEyes } from './Migration20261206020000FourEyes';
 import { Migration20261206030000RequestBudgets } from './Migration20261206030000RequestBudgets';
 import { Migration20261206050000MailRationAndCredentialThrottle } from './Migration20261206050000MailRationAndCredentialThrottle';
+import { Migration20261206010000Credentials } from './Migration20261206010000Credentials';
 
 /** Every committed migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261206020000FourEyes', class: Migration20261206020000FourEyes },
   { name: 'Migration20261206030000RequestBudgets', class: Migration20261206030000RequestBudgets },
   { name: 'Migration20261206050000MailRationAndCredentialThrottle', class: Migration20261206050000MailRationAndCredentialThrottle },
+  { name: 'Migration20261206010000Credentials', class: Migration20261206010000Credentials },
 ];

@@ -6,6 +6,7 @@ import { secretHash } from '../../auth/secret-hash';
 import { recordAudit } from '../../db/audit';
 import { consumeLinkToken, findLiveLinkToken } from '../../db/link-tokens';
 import type { Orm } from '../../db/orm';
+import { endUserSessions } from '../../db/sessions';
 import { isLinkTokenShaped } from '../../domain/link-token';
 import { passwordProblems } from '../../domain/password-policy';
 import { passwordResetWorkflowId } from '../../temporal/workflow-ids';
@@ -56,7 +57,8 @@ export function createPasswordResetService(deps: { client: Client; orm: Orm; tas
         const at = now();
         await consumeLinkToken(tx, 'password_reset', user.id, at);
         await tx.execute('update app_user set password_hash = ?, email_verified_at = coalesce(email_verified_at, ?) where id = ?', [passwordHash, at, user.id], 'run');
-        const revoked = await tx.execute<{ affectedRows: number }>(`update refresh_token set revoked_at = ?, revoked_reason = 'password_reset' where user_id = ? and revoked_at is null`, [at, user.id], 'run');
+        // Every tenant's: the access tokens issued before die at their next request, the refresh tokens now.
+        const ended = await endUserSessions(tx, { userId: user.id, reason: 'password_reset', at });
         const memberships = await tx.execute<Array<{ tenant_id: string }>>('select tenant_id from tenant_membership where user_id = ?', [user.id]);
         // In the trail of every tenant the person belongs to (each tenant's admins see it happened), or of none.
         const tenantIds: Array<string | null> = memberships.length > 0 ? memberships.map((row) => row.tenant_id) : [null];
@@ -69,10 +71,10 @@ export function createPasswordResetService(deps: { client: Client; orm: Orm; tas
             tenantId,
             reason: 'the password was reset through an emailed link; every session was ended',
             idempotencyKey: `user:${user.id}:password_reset:${holder.issueKey}:${tenantId ?? 'none'}`,
-            details: { sessionsRevoked: revoked.affectedRows },
+            details: { sessionsRevoked: ended.refreshTokens },
           });
         }
-        return { kind: 'reset', userId: user.id, sessionsRevoked: revoked.affectedRows };
+        return { kind: 'reset', userId: user.id, sessionsRevoked: ended.refreshTokens };
       });
       if (outcome.kind === 'reset') {
         // Only lets the workflow end early: without the signal it withdraws the spent link's row within 30 minutes.

@@ -7,8 +7,10 @@ import { secretHash } from '../../auth/secret-hash';
 import { recordAudit } from '../../db/audit';
 import { liveInvitationEmail } from '../../db/invitations';
 import { consumeLinkToken, findLiveLinkToken, withdrawLinkToken } from '../../db/link-tokens';
+import { inviterStillGrants, revokeMemberCredentials } from '../../db/member-credentials';
 import type { Orm } from '../../db/orm';
 import { takeMailRation } from '../../db/mail-ration';
+import { endMemberSessions } from '../../db/sessions';
 import { countSeats, lockTenantSeats, type SeatCount } from '../../db/seats';
 import { DAY_MS } from '../../domain/duration';
 import { seatAvailable, type InvitationStatus } from '../../domain/invitation';
@@ -220,6 +222,8 @@ export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: s
         const holder = await findLiveLinkToken(tx, 'invitation', tokenHash, now());
         const [current] = await tx.execute<Array<{ status: InvitationStatus }>>('select status from invitation where id = ? for update', [invitation.id]);
         if (!holder || current?.status !== 'pending') return { kind: 'invalid_token' };
+        // Beside the withdrawal at removal or demotion: an invitation is only as good as its sender's standing now.
+        if (!(await inviterStillGrants(tx, invitation.id))) return { kind: 'invalid_token' };
         // Nobody joins a tenant that is suspended or on its way out; the invitation stays, for when it is active again.
         const [tenant] = await tx.execute<Array<{ status: string }>>('select status from tenant where id = ?', [invitation.tenant_id]);
         if (tenant?.status !== 'active') return { kind: 'tenant_unavailable', status: tenant?.status ?? 'gone' };
@@ -277,7 +281,8 @@ export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: s
      * above their own role, and the tenant always keeps an owner. A removed member's sessions of this tenant end.
      */
     async changeMember(input: { tenantId: string; userId: string; role: MembershipRole | null; by: TeamActor }): Promise<MemberChangeOutcome> {
-      return deps.orm.em.fork().transactional(async (em): Promise<MemberChangeOutcome> => {
+      let withdrawn: string[] = [];
+      const outcome = await deps.orm.em.fork().transactional(async (em): Promise<MemberChangeOutcome> => {
         await lockTenantSeats(em, input.tenantId);
         const [member] = await em.execute<Array<{ role: MembershipRole }>>('select role from tenant_membership where tenant_id = ? and user_id = ?', [input.tenantId, input.userId]);
         if (!member) return 'not_found';
@@ -289,16 +294,27 @@ export function createTeamService(deps: { client: Client; orm: Orm; taskQueue: s
         }
         const at = now().toISOString();
         if (input.role === null) {
+          // Their keys and pending invitations go with them, each audited with the reason; their refresh tokens are revoked
+          // (the delete alone already refuses their access tokens).
+          withdrawn = (await revokeMemberCredentials(em, { tenantId: input.tenantId, userId: input.userId, change: { kind: 'removed' }, actor: input.by.actor, at: now() })).invitationIds;
+          await endMemberSessions(em, { tenantId: input.tenantId, userId: input.userId, reason: 'membership_gone', at: now() });
           await em.execute('delete from tenant_membership where tenant_id = ? and user_id = ?', [input.tenantId, input.userId], 'run');
-          await em.execute(`update refresh_token set revoked_at = now(), revoked_reason = 'membership_gone' where tenant_id = ? and user_id = ? and revoked_at is null`, [input.tenantId, input.userId], 'run');
           await recordAudit(em, { actor: input.by.actor, action: 'member.removed', entityType: 'user', entityId: input.userId, tenantId: input.tenantId, fromState: member.role, idempotencyKey: `member:${input.tenantId}:${input.userId}:removed:${at}` });
         } else {
           if (input.role === member.role) return 'changed';
           await em.execute('update tenant_membership set role = ? where tenant_id = ? and user_id = ?', [input.role, input.tenantId, input.userId], 'run');
+          // Any role change ends their sessions (the next one is issued under the new role); a demotion also takes the
+          // keys and invitations above the new role.
+          await endMemberSessions(em, { tenantId: input.tenantId, userId: input.userId, reason: 'role_changed', at: now() });
+          if (!mayGrant(input.role, member.role)) {
+            withdrawn = (await revokeMemberCredentials(em, { tenantId: input.tenantId, userId: input.userId, change: { kind: 'demoted', to: input.role }, actor: input.by.actor, at: now() })).invitationIds;
+          }
           await recordAudit(em, { actor: input.by.actor, action: 'member.role_changed', entityType: 'user', entityId: input.userId, tenantId: input.tenantId, fromState: member.role, toState: input.role, idempotencyKey: `member:${input.tenantId}:${input.userId}:role:${at}` });
         }
         return 'changed';
       });
+      for (const invitationId of withdrawn) await signalSettled(invitationId, 'revoked');
+      return outcome;
     },
 
     /** Operators: more time for a pending invitation, through its workflow (which audits it). */
