@@ -8,7 +8,7 @@ import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { createRunService, type RunService } from '../../src/services/run-service';
 import { createSignupService } from '../../src/services/signup-service';
-import { OPERATORS, TEST_AUTH_SECRET, bearer, createApiKey } from './auth';
+import { KNOWN_PASSWORD, OPERATORS, TEST_AUTH_SECRET, bearer, createApiKey, knownPasswordHash } from './auth';
 import { createActiveTenant, type TestTenant } from './runs';
 import { connectToDevServer, startWorker, testConfig, testOrm, uniqueTaskQueue, type DevServerHarness } from './stack';
 
@@ -66,12 +66,13 @@ export async function startRunApiHarness(): Promise<RunApiHarness> {
     orm,
     taskQueue,
     async tenant() {
-      const tenant = await createActiveTenant(orm);
+      const tenant = await createActiveTenant(orm, { passwordHash: await knownPasswordHash() });
       const keys = {} as Record<MembershipRole, string>;
       for (const role of ['owner', 'admin', 'member', 'viewer'] as const) keys[role] = (await createApiKey(access, tenant.tenantId, role)).key;
-      const [owner] = await orm.em.fork().execute<Array<{ id: string }>>('select id from app_user where email = ?', [tenant.ownerEmail]);
-      const { token } = await access.accessTokens.issue({ userId: owner!.id, tenantId: tenant.tenantId });
-      return { ...tenant, keys, owner: { userId: owner!.id, accessToken: token } };
+      // A real sign-in: a session is tied to its login (sid) and the member's session generation.
+      const signedIn = await access.auth.login({ email: tenant.ownerEmail, password: KNOWN_PASSWORD, tenantId: tenant.tenantId });
+      if (signedIn.kind !== 'issued') throw new Error(`owner sign-in answered ${signedIn.kind}`);
+      return { ...tenant, keys, owner: { userId: signedIn.session.userId, accessToken: signedIn.session.accessToken } };
     },
     async close() {
       worker.shutdown();
