@@ -17,6 +17,7 @@ import { adminAccountRoutes } from './routes/admin-accounts';
 import { adminBillingStateRoutes } from './routes/admin-billing-state';
 import { adminEventRoutes } from './routes/admin-events';
 import { adminRunRoutes } from './routes/admin-runs';
+import { adminSignupRoutes } from './routes/admin-signups';
 import { adminTenantRoutes } from './routes/admin-tenants';
 import { apiKeyRoutes } from './routes/api-keys';
 import { authRoutes } from './routes/auth';
@@ -109,6 +110,7 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(tenantLimitRoutes({ billing: access.billing, platform: access.platformCeilings, route }));
   app.use(adminBillingStateRoutes({ billingStates: access.billingStates, route }));
   app.use(adminEventRoutes({ orm: deps.orm, route }));
+  app.use(adminSignupRoutes({ signups: deps.signups, route }));
   app.use(policyRoutes({ policies: createPolicyService({ orm: deps.orm }), route }));
 
   if (deps.accounts) {

@@ -38,12 +38,17 @@ export interface ProvisionTenantInput {
 export interface ProvisionTenantResult {
   tenantId: string;
   slug: string;
-  status: 'active';
+  /** `existing_account_notified`: the owner's address had an account; nothing was created and its owner was told. */
+  status: 'active' | 'existing_account_notified';
 }
 
 export type StepState = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated' | 'compensation_failed';
 /** `rollback_failed`: a compensation failed for good; the saga ended, left an incident, and needs an operator. */
-export type ProvisioningOutcome = 'running' | 'rolling_back' | 'active' | 'failed' | 'rollback_failed';
+/**
+ * `existing_account_notified`: the decoy of a signup whose address already has an account (issue 21 item 6): nothing
+ * was created, the address's owner was told by mail. Operators see it; the public view shows it as `active`.
+ */
+export type ProvisioningOutcome = 'running' | 'rolling_back' | 'active' | 'failed' | 'rollback_failed' | 'existing_account_notified';
 
 export interface ProvisioningProgress {
   tenantId: string;
@@ -67,4 +72,11 @@ export const provisioningProgressQuery = defineQuery<ProvisioningProgress>('prov
 export interface StepContext {
   tenantId: string;
   workflowId: string;
+}
+
+/** The notice mailed to an address's owner when a signup named it (workflows/signup-notice.ts). */
+export interface SignupAttemptNoticeInput {
+  email: string;
+  /** The signup that named the address, for the ledger's trail. */
+  signupWorkflowId: string;
 }

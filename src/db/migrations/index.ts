@@ -8,6 +8,7 @@ import { Migration20261201180000RateLimitCounters } from './Migration20261201180
 import { Migration20261201190511PolicyVersions } from './Migration20261201190511PolicyVersions';
 import { Migration20261202090000RunAuditSweep } from './Migration20261202090000RunAuditSweep';
 import { Migration20261202100000Accounts } from './Migration20261202100000Accounts';
+import { Migration20261206040000SignupNoticeAndReleasedSlugs } from './Migration20261206040000SignupNoticeAndReleasedSlugs';
 
 /** Every committed migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261201190511PolicyVersions', class: Migration20261201190511PolicyVersions },
   { name: 'Migration20261202090000RunAuditSweep', class: Migration20261202090000RunAuditSweep },
   { name: 'Migration20261202100000Accounts', class: Migration20261202100000Accounts },
+  { name: 'Migration20261206040000SignupNoticeAndReleasedSlugs', class: Migration20261206040000SignupNoticeAndReleasedSlugs },
 ];
