@@ -43,12 +43,9 @@ export interface ProvisionTenantResult {
 }
 
 export type StepState = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated' | 'compensation_failed';
-/** `rollback_failed`: a compensation failed for good; the saga ended, left an incident, and needs an operator. */
-/**
- * `existing_account_notified`: the decoy of a signup whose address already has an account (issue 21 item 6): nothing
- * was created, the address's owner was told by mail. Operators see it; the public view shows it as `active`.
- */
-export type ProvisioningOutcome = 'running' | 'rolling_back' | 'active' | 'failed' | 'rollback_failed' | 'existing_account_notified';
+// Defined in the domain beside its public view; re-exported here with the rest of the contract.
+export type { ProvisioningOutcome } from '../domain/signup-progress';
+import type { ProvisioningOutcome } from '../domain/signup-progress';
 
 export interface ProvisioningProgress {
   tenantId: string;

@@ -1,6 +1,12 @@
-import type { ProvisioningOutcome } from '../contracts/provisioning';
 import { ProvisioningFailure, type ProvisioningFailureType } from './provisioning-failure';
 import { PROVISIONING_FAILURE_MESSAGES } from './provisioning-messages';
+
+/**
+ * A saga's outcome so far. `rollback_failed`: a compensation failed for good; the saga ended, left an incident, and
+ * needs an operator. `existing_account_notified`: the decoy of a signup whose address already has an account (issue 21 item 6): nothing
+ * was created, the address's owner was told by mail. Operators see it; the public view shows it as `active`.
+ */
+export type ProvisioningOutcome = 'running' | 'rolling_back' | 'active' | 'failed' | 'rollback_failed' | 'existing_account_notified';
 
 /** What anyone who knows a signup's id may read of it: coarse, so it never tells whether the address had an account. */
 export type PublicSignupOutcome = 'running' | 'active' | 'failed';
