@@ -103,6 +103,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       runs: createRunService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       lifecycle: createLifecycleService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
       onboardingStallHours: config.ONBOARDING_STALL_HOURS,
+      retentionFloorDays: config.TENANT_RETENTION_FLOOR_DAYS,
       trustProxy: config.TRUST_PROXY_HOPS,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       accounts: createAccountServices({ client, orm, config }),

@@ -7,6 +7,7 @@ import type { AccountServices } from '../services/accounts';
 import type { LifecycleService } from '../services/lifecycle-service';
 import { createPolicyService } from '../services/policy-service';
 import type { RunService } from '../services/run-service';
+import { DEFAULT_RETENTION_FLOOR_DAYS } from '../domain/lifecycle';
 import type { SignupService } from '../services/signup-service';
 import { authenticate, createRouteDeclarer, createTenantGuard } from './auth';
 import { ApiCatalog } from './openapi';
@@ -51,6 +52,8 @@ export interface AppDependencies {
   lifecycle?: LifecycleService;
   /** Hours an onboarding may rest before the stalled-onboardings watch lists it. */
   onboardingStallHours?: number;
+  /** TENANT_RETENTION_FLOOR_DAYS: a soft delete below it takes the terminate role. */
+  retentionFloorDays?: number;
   /** The URL clients reach the API at (PUBLIC_BASE_URL), named in /openapi.json; unset, the URL a request came to. */
   publicBaseUrl?: string;
   /** Verification, password reset, invitations and members; without it those routes are not mounted (tests of other areas). */
@@ -120,7 +123,7 @@ export function buildApp(deps: AppDependencies): Express {
     app.use(linkPageRoutes({ productName: deps.accounts.productName, route }));
   }
   if (deps.lifecycle) {
-    app.use(adminTenantRoutes({ lifecycle: deps.lifecycle, stallHours: deps.onboardingStallHours ?? 72, route }));
+    app.use(adminTenantRoutes({ lifecycle: deps.lifecycle, stallHours: deps.onboardingStallHours ?? 72, retentionFloorDays: deps.retentionFloorDays ?? DEFAULT_RETENTION_FLOOR_DAYS, route }));
   }
   if (deps.runs) {
     app.use(runRoutes({ runs: deps.runs, admit: access.runAdmission, route }));
