@@ -41,4 +41,12 @@ export const recordProvisioningHistories: HistoryFamily = async (rig, recorder) 
   // on a constraint.
   rig.faults.add(permanent('replay-rollback-incomplete')).add(removeOwnerViolatesAConstraint('replay-rollback-incomplete'));
   await record('provisioning-rollback-incomplete', provisionInput({ slug: 'replay-rollback-incomplete' }));
+
+  // An address that already has an account (patched 'registered-email-decoy'): the saga reserves nothing, starts the
+  // owner's notice and completes as a signup does. A first signup, not recorded, gives the address its account.
+  if (recorder.wants('provisioning-registered-email-decoy')) {
+    const owner = provisionInput({ slug: 'replay-registered-owner' });
+    await client.workflow.execute('provisionTenant', { taskQueue: rig.taskQueue, workflowId: provisioningWorkflowId(owner.slug), args: [owner] });
+    await record('provisioning-registered-email-decoy', provisionInput({ slug: 'replay-registered-email', ownerEmail: owner.ownerEmail }));
+  }
 };

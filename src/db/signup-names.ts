@@ -41,10 +41,19 @@ export async function reserveTenantName(
   return { holder: row?.holder ?? null, ownerRegistered: row?.owner_registered === true };
 }
 
-/** Whether a tenant holds the slug (a live one, or a tombstone that kept its name). */
-export async function slugHeld(em: EntityManager, slug: string): Promise<boolean> {
-  const rows = await em.execute<Array<{ held: boolean }>>('select exists (select 1 from tenant where slug = ?) as held', [slug]);
-  return rows[0]?.held === true;
+export interface NameStanding {
+  /** A tenant holds the slug: a live one, or a tombstone that kept its name. */
+  held: boolean;
+  /** The given tenant (a saga's) is a purged, never-verified signup's tombstone that gave this name back. */
+  released: boolean;
+}
+
+export async function nameStanding(em: EntityManager, input: { slug: string; tenantId: string }): Promise<NameStanding> {
+  const rows = await em.execute<Array<{ held: boolean; released: boolean }>>(
+    'select exists (select 1 from tenant where slug = ?) as held, exists (select 1 from tenant where id = ? and released_slug = ?) as released',
+    [input.slug, input.tenantId, input.slug],
+  );
+  return { held: rows[0]?.held === true, released: rows[0]?.released === true };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { EmailVerificationSettings } from '../contracts/accounts';
 import type { ProvisioningProgress, ProvisionTenantInput } from '../contracts/provisioning';
 import { provisioningProgressQuery } from '../contracts/provisioning';
 import { hashPassword } from '../auth/password-hash';
-import { slugHeld } from '../db/signup-names';
+import { nameStanding } from '../db/signup-names';
 import type { Orm } from '../db/orm';
 import { DAY_MS } from '../domain/duration';
 import { DEFAULT_UNVERIFIED_SIGNUP_DAYS } from '../domain/email-verification';
@@ -53,14 +53,18 @@ export function createSignupService(deps: {
   const unverifiedDays = deps.verification?.abandonAfterDays ?? DEFAULT_UNVERIFIED_SIGNUP_DAYS;
 
   /**
-   * A closed saga of someone else no longer holds its name when no tenant holds the slug (a never-verified signup's
-   * tombstone released it, or the saga was a decoy that never made one) and it closed at least the unverified
-   * period ago: then a real signup and a decoy give their names back alike, and neither can be squatted for good.
+   * A closed saga of someone else no longer holds its name when no tenant holds the slug and either a never-verified
+   * signup's tombstone released it (offboarded after the unverified period), or the saga made no tenant (a decoy)
+   * and closed at least the unverified period ago. So a real signup and a decoy give their names back alike, after
+   * about the same time, and neither can be squatted for good (issue 21 item 8).
    */
   const nameReleased = async (description: WorkflowExecutionDescription, slug: string): Promise<boolean> => {
-    if (!deps.orm || description.status.name === 'RUNNING' || !description.closeTime) return false;
-    if (description.closeTime.getTime() + unverifiedDays * DAY_MS > now().getTime()) return false;
-    return !(await slugHeld(deps.orm.em.fork(), slug));
+    const holder = (description.memo as SignupMemo | undefined)?.tenantId;
+    if (!deps.orm || !holder || description.status.name === 'RUNNING' || !description.closeTime) return false;
+    // Only the tombstone of the saga that holds the id counts: a decoy that took a released name waits its period.
+    const standing = await nameStanding(deps.orm.em.fork(), { slug, tenantId: holder });
+    if (standing.held) return false;
+    return standing.released || description.closeTime.getTime() + unverifiedDays * DAY_MS <= now().getTime();
   };
 
   return {

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { provisioningProgressQuery } from '../../src/contracts/provisioning';
 import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
 import { startApiHarness, type ApiHarness } from '../support/api';
 import { findOrphans } from '../support/invariants';
@@ -51,8 +52,7 @@ describe('POST /api/v1/signup', () => {
     expect(response.headers.location).toBe(`/api/v1/signup/${provisioningWorkflowId(slug)}`);
 
     const progress = await waitForOutcome(response.body.workflowId);
-    expect(progress).toMatchObject({ outcome: 'active', tenantId: response.body.tenantId, currentStep: null });
-    expect(JSON.stringify(progress)).not.toContain('signupFingerprint');
+    expect(progress).toEqual({ workflowId: response.body.workflowId, tenantId: response.body.tenantId, slug, outcome: 'active', detail: 'Accepted: check your email to continue.' });
     const footprint = await tenantFootprint(api.orm, response.body.tenantId, body.email);
     expect(footprint).toMatchObject({ status: 'active', users: 1, memberships: 1, billingAccounts: 1, schemas: 1 });
     expect(footprint.auditActions).toContain('tenant.activated');
@@ -88,6 +88,31 @@ describe('POST /api/v1/signup', () => {
     expect(Number(tenants[0]?.n)).toBe(1);
   });
 
+  it('answers a signup whose address has an account like any other, creates nothing, and tells operators what it was', async () => {
+    const registered = signupBody();
+    const first = await request(api.app).post('/api/v1/signup').send(registered);
+    await waitForOutcome(first.body.workflowId);
+    const stranger = { ...signupBody(), email: registered.email };
+    const response = await request(api.app).post('/api/v1/signup').send(stranger);
+    expect(response.status).toBe(202);
+    const slug = stranger.orgName.replace(/ /g, '-');
+    expect(response.body).toEqual({ tenantId: expect.any(String), slug, workflowId: provisioningWorkflowId(slug), outcome: 'running', status: 'provisioning' });
+    expect(await waitForOutcome(response.body.workflowId)).toEqual({
+      workflowId: response.body.workflowId,
+      tenantId: response.body.tenantId,
+      slug,
+      outcome: 'active',
+      detail: 'Accepted: check your email to continue.',
+    });
+    const tenants = await api.orm.em.fork().execute('select count(*) as n from tenant where id = ? or slug = ?', [response.body.tenantId, slug]);
+    expect(Number(tenants[0]?.n)).toBe(0);
+    const detail = await api.temporal.client.workflow.getHandle(response.body.workflowId).query(provisioningProgressQuery);
+    expect(detail.outcome).toBe('existing_account_notified');
+    // The same signup again is the same (decoy) signup, as a real one would be.
+    const again = await request(api.app).post('/api/v1/signup').send(stranger);
+    expect(again.body).toMatchObject({ tenantId: response.body.tenantId, status: 'active', outcome: 'active' });
+  });
+
   it('answers 409 problem+json when another email asks for a taken name', async () => {
     const body = signupBody();
     await request(api.app).post('/api/v1/signup').send(body).expect(202);
@@ -103,8 +128,12 @@ describe('POST /api/v1/signup', () => {
     const failed = await request(api.app).post('/api/v1/signup').send(body);
     expect(failed.status).toBe(202);
     const progress = await waitForOutcome(failed.body.workflowId);
-    expect(progress).toMatchObject({ outcome: 'failed', failure: { step: 'createTenantSchema', message: expect.stringMatching(/try again later/i) } });
+    expect(progress).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/try again later/i) });
     expect(JSON.stringify(progress)).not.toMatch(/at .*\.ts:\d+/);
+    // The step that failed is the operators' to read, not the public's.
+    expect(progress).not.toHaveProperty('failure');
+    const detail = await api.temporal.client.workflow.getHandle(failed.body.workflowId).query(provisioningProgressQuery);
+    expect(detail.failure).toMatchObject({ step: 'createTenantSchema', type: 'InjectedFault' });
     expect(await findOrphans(api.orm, { tenantIds: [failed.body.tenantId], emails: [body.email] })).toEqual([]);
 
     api.faults.clear(failed.body.workflowId);
