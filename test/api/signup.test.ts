@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { provisioningProgressQuery } from '../../src/contracts/provisioning';
 import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
+import { DAY_MS } from '../../src/domain/duration';
+import { createSignupService } from '../../src/services/signup-service';
 import { startApiHarness, type ApiHarness } from '../support/api';
 import { findOrphans } from '../support/invariants';
 import { tenantFootprint } from '../support/provisioning';
@@ -111,6 +113,33 @@ describe('POST /api/v1/signup', () => {
     // The same signup again is the same (decoy) signup, as a real one would be.
     const again = await request(api.app).post('/api/v1/signup').send(stranger);
     expect(again.body).toMatchObject({ tenantId: response.body.tenantId, status: 'active', outcome: 'active' });
+  });
+
+  it("gives a decoy's name back after the unverified period, as a never-verified signup's is, and not before", async () => {
+    const registered = signupBody();
+    await waitForOutcome((await request(api.app).post('/api/v1/signup').send(registered)).body.workflowId);
+    const decoy = { ...signupBody(), email: registered.email };
+    const decoyAccepted = await request(api.app).post('/api/v1/signup').send(decoy);
+    await waitForOutcome(decoyAccepted.body.workflowId);
+
+    const days = 7;
+    const signupsAt = (offsetMs: number) =>
+      createSignupService({ client: api.temporal.client, taskQueue: api.taskQueue, orm: api.orm, verification: { reminderAfterHours: 48, abandonAfterDays: days }, now: () => new Date(Date.now() + offsetMs) });
+    const rival = { email: `rival-${decoyAccepted.body.slug}@example.com`, password: PASSWORD, orgName: decoy.orgName, slug: decoyAccepted.body.slug as string };
+    expect(await signupsAt(0).signup(rival)).toEqual({ kind: 'conflict', slug: rival.slug });
+    expect(await signupsAt((days - 1) * DAY_MS).signup(rival)).toEqual({ kind: 'conflict', slug: rival.slug });
+    const later = await signupsAt((days + 1) * DAY_MS).signup(rival);
+    expect(later).toMatchObject({ kind: 'accepted', slug: rival.slug });
+    expect(await waitForOutcome(provisioningWorkflowId(rival.slug))).toMatchObject({ outcome: 'active' });
+  });
+
+  it('keeps the name of an active tenant for good, however long ago its signup closed', async () => {
+    const body = signupBody();
+    const accepted = await request(api.app).post('/api/v1/signup').send(body);
+    await waitForOutcome(accepted.body.workflowId);
+    const farFuture = createSignupService({ client: api.temporal.client, taskQueue: api.taskQueue, orm: api.orm, now: () => new Date(Date.now() + 365 * DAY_MS) });
+    const rival = { email: `rival-${accepted.body.slug}@example.com`, password: PASSWORD, orgName: body.orgName, slug: accepted.body.slug as string };
+    expect(await farFuture.signup(rival)).toEqual({ kind: 'conflict', slug: rival.slug });
   });
 
   it('answers 409 problem+json when another email asks for a taken name', async () => {

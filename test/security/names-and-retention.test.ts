@@ -62,7 +62,7 @@ describe('names and retention cannot be abused', () => {
 
     const byFounder = await softDelete(OPERATORS.founder.token, 1);
     expect(byFounder.status).toBe(202);
-    expect(byFounder.body).toMatchObject({ state: 'pending_deletion' });
+    expect(byFounder.body).toMatchObject({ action: 'softDelete', to: 'pending_deletion' });
   });
 
   it('gives back the name of a purged signup that was never verified: the tombstone keeps its record, and a new signup takes the name', async () => {
@@ -78,5 +78,23 @@ describe('names and retention cannot be abused', () => {
     const second = await signUpUntilActive(`second-${slug}@example.com`, orgName);
     expect(second.tenantId).not.toBe(first.tenantId);
     expect(await rows('select id from tenant where slug = ?', [slug])).toEqual([{ id: second.tenantId }]);
+  });
+
+  it('keeps the name of a purged tenant that was verified: a new signup for it is refused and writes nothing', async () => {
+    const slug = uniqueSlug('kept');
+    const orgName = slug.replace(/-/g, ' ');
+    const first = await signUpUntilActive(`first-${slug}@example.com`, orgName);
+    // Test setup: the owner opened the link (the verify-email route's effect on the row).
+    await rows(`update tenant set email_verification = 'verified', email_verified_at = now() where id = ?`, [first.tenantId]);
+    const terminated = await stack.call('POST', `/api/v1/admin/tenants/${first.tenantId}/terminate`, { token: OPERATORS.founder.token, from: clientAddress(), body: { reason: 'contract ended' } });
+    expect(terminated.status).toBe(202);
+    await waitFor(async () => (await rows(`select 1 from audit_event where tenant_id = ? and action = 'offboarding.purged'`, [first.tenantId])).length === 1, { timeoutMs: 60_000 });
+    expect(await rows('select slug, released_slug from tenant where id = ?', [first.tenantId])).toEqual([{ slug, released_slug: null }]);
+
+    const rivalEmail = `rival-${slug}@example.com`;
+    const rival = await stack.call('POST', '/api/v1/signup', { from: clientAddress(), body: { email: rivalEmail, password: PASSWORD, orgName } });
+    expect(rival.status).toBe(409);
+    expect(await rows('select 1 from app_user where email = ?', [rivalEmail])).toEqual([]);
+    expect(await rows('select id from tenant where slug = ?', [slug])).toEqual([{ id: first.tenantId }]);
   });
 });
