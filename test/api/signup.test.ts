@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { provisioningProgressQuery } from '../../src/contracts/provisioning';
-import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
+import { provisioningWorkflowId, signupNoticeWorkflowId } from '../../src/temporal/workflow-ids';
+import { ApplicationFailure } from '@temporalio/common';
 import { DAY_MS } from '../../src/domain/duration';
 import { createSignupService } from '../../src/services/signup-service';
 import { startApiHarness, type ApiHarness } from '../support/api';
@@ -113,6 +114,29 @@ describe('POST /api/v1/signup', () => {
     // The same signup again is the same (decoy) signup, as a real one would be.
     const again = await request(api.app).post('/api/v1/signup').send(stranger);
     expect(again.body).toMatchObject({ tenantId: response.body.tenantId, status: 'active', outcome: 'active' });
+  });
+
+  it('ends as the decoy when the address gets an account between the screening and createOwner: rolled back, the owner told, public answer active', async () => {
+    const body = signupBody();
+    const slug = slugify(body.orgName);
+    // The race, as the step meets it: another signup registered the address after this saga's screening.
+    api.faults.add({
+      workflowId: provisioningWorkflowId(slug),
+      activity: 'createOwner',
+      when: 'before',
+      mode: 'permanent',
+      error: () => ApplicationFailure.create({ type: 'EmailRegistered', message: 'the email belongs to an existing account', nonRetryable: true }),
+    });
+    const response = await request(api.app).post('/api/v1/signup').send(body);
+    expect(response.status).toBe(202);
+    expect(await waitForOutcome(response.body.workflowId)).toEqual({ workflowId: response.body.workflowId, tenantId: response.body.tenantId, slug, outcome: 'active', detail: 'Accepted: check your email to continue.' });
+    const detail = await api.temporal.client.workflow.getHandle(response.body.workflowId).query(provisioningProgressQuery);
+    expect(detail).toMatchObject({ outcome: 'existing_account_notified', failure: { step: 'createOwner', type: 'EmailRegistered' } });
+    expect(await findOrphans(api.orm, { tenantIds: [response.body.tenantId], emails: [body.email] })).toEqual([]);
+    expect(await api.orm.em.fork().execute('select id from tenant where id = ?', [response.body.tenantId])).toEqual([]);
+    const notice = await api.temporal.client.workflow.getHandle(signupNoticeWorkflowId(response.body.tenantId)).describe();
+    expect(notice.type).toBe('signupAttemptNotice');
+    api.faults.clear(response.body.workflowId);
   });
 
   it("gives a decoy's name back after the unverified period, as a never-verified signup's is, and not before", async () => {
