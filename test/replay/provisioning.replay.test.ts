@@ -15,6 +15,7 @@ describe('replay of recorded provisioning histories', () => {
       'provisioning-local-steps-transient-retry',
       'provisioning-passes-trial-schedule',
       'provisioning-registered-email-decoy',
+      'provisioning-registered-email-race',
       'provisioning-rollback-incomplete',
       'provisioning-rolled-back',
       'provisioning-starts-lifecycle',
