@@ -74,7 +74,7 @@ export function createEmailVerificationActivities(deps: { orm: Orm; mail: Accoun
     },
 
     /** Makes this issue's link the tenant's one live link (any earlier one stops working); nothing once verified. */
-    async issueVerificationLink(input: VerificationStep & { issueKey: string; expiresAt: string; actor: string }): Promise<EmailVerificationState> {
+    async issueVerificationLink(input: VerificationStep & { issueKey: string; expiresAt: string; actor: string; reason?: string }): Promise<EmailVerificationState> {
       return deps.orm.em.fork().transactional(async (em) => {
         const [row] = await em.execute<Array<{ email_verification: EmailVerificationState }>>('select email_verification from tenant where id = ? for update', [input.tenantId]);
         if (!row || row.email_verification !== 'pending') return row?.email_verification ?? 'not_required';
@@ -85,6 +85,7 @@ export function createEmailVerificationActivities(deps: { orm: Orm; mail: Accoun
           entityType: 'tenant',
           entityId: input.tenantId,
           tenantId: input.tenantId,
+          reason: input.reason ?? null,
           correlationId: input.workflowId,
           idempotencyKey: `${input.tenantId}:verification.link:${input.issueKey}`,
           details: { expiresAt: input.expiresAt },

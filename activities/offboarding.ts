@@ -7,6 +7,7 @@ import { terminateRunUpdate, type OperatorOverrideInput } from '../src/contracts
 import { recordAudit } from '../src/db/audit';
 import { TenantArchive } from '../src/db/entities';
 import type { Orm } from '../src/db/orm';
+import { releaseUnverifiedTenantName } from '../src/db/signup-names';
 import { dropTenantTables, tenantSchemaExists } from '../src/db/tenant-schema';
 import { tenantSchemaName } from '../src/domain/tenant-status';
 import { listRunningRunsOfTenant } from '../src/temporal/run-visibility';
@@ -143,7 +144,7 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
 
     /**
      * Drops the tenant's schema and deletes its rows, its runs' included, keeping the tenant row (a tombstone that holds
-     * the slug), the archive and the audit trail. Refuses to run before the archive exists: nothing is deleted that was
+     * the slug, unless the signup was never verified: then the name is released), the archive and the audit trail. Refuses to run before the archive exists: nothing is deleted that was
      * not exported. Deletes only, so a retry after a crash finds less to delete and ends the same.
      */
     async purgeTenantData(input: OffboardingStepInput): Promise<void> {
@@ -173,6 +174,9 @@ export function createOffboardingActivities(deps: OffboardingDependencies) {
         // A reset link of a person deleted above points at nobody.
         await em.execute(`delete from link_token l where l.purpose = 'password_reset' and not exists (select 1 from app_user u where u.id = l.subject_id)`, [], 'run');
         await audit(em, input, 'offboarding.purged', { schema: tenantSchemaName(input.tenantId) });
+        // A signup never verified gives its name back, or names could be squatted in bulk (issue 21 item 8).
+        const released = await releaseUnverifiedTenantName(em, input.tenantId);
+        if (released !== null) await audit(em, input, 'offboarding.name_released', { slug: released });
       });
     },
   };

@@ -5,6 +5,7 @@ import { ProvisioningFailure, type FailedCompensation, type ProvisioningFailureT
 import { auditRow, executeWithAudit, recordAudit, type AuditedStatement, type AuditEntry } from '../src/db/audit';
 import { BillingAccount, Tenant, TenantMembership } from '../src/db/entities';
 import type { Orm } from '../src/db/orm';
+import { reserveTenantName } from '../src/db/signup-names';
 import { createTenantTables, dropTenantTables } from '../src/db/tenant-schema';
 import { TRIAL_DAYS, type SubscriptionState } from '../src/domain/tenant-status';
 import type { TrialSchedule } from '../src/contracts/billing';
@@ -44,25 +45,20 @@ export function createProvisioningActivities(deps: ProvisioningDependencies) {
     executeWithAudit<Row>(deps.orm.em.fork(), statement, auditRow(entry));
 
   return {
-    async reserveTenant(input: StepContext & { slug: string; orgName: string }): Promise<void> {
+    /**
+     * Reserves the slug. Given the owner's address (sagas from patch 'registered-email-decoy' on), an address that
+     * already has an account reserves nothing and says so: the saga then runs its decoy, which writes no tenant.
+     */
+    async reserveTenant(input: StepContext & { slug: string; orgName: string; ownerEmail?: string }): Promise<{ ownerRegistered: boolean }> {
       // The row is ours if this statement inserted it or an earlier attempt did; a slug held by anyone else (committed
-      // before, or concurrently: the insert then waits and does nothing) is refused, and nothing is written.
-      const at = now();
-      const reserved = await changeWithAudit<{ holder: string | null }>(
-        {
-          ctes: `inserted as (
-                   insert into tenant (id, slug, name, status, provisioning_workflow_id, created_at, updated_at)
-                     values (?, ?, ?, 'provisioning', ?, ?, ?) on conflict do nothing returning id),
-                 holder as (select coalesce((select id from inserted), (select id from tenant where slug = ?)) as id)`,
-          params: [input.tenantId, input.slug, input.orgName, input.workflowId, at, at, input.slug],
-          auditWhen: { sql: `(select id from holder) = ?::uuid`, params: [input.tenantId] },
-          select: `(select id from holder) as holder`,
-        },
-        auditEntry(input, 'tenant.reserved', { to: 'provisioning', details: { slug: input.slug } }),
-      );
-      if (reserved?.holder !== input.tenantId) {
-        throw fail(ProvisioningFailure.SlugTaken, `slug ${input.slug} is held by another tenant`);
-      }
+      // before, or concurrently: the insert then waits and does nothing) is refused, and nothing is written. Sagas from
+      // before the patch pass no address and are never screened.
+      const audit = auditEntry(input, 'tenant.reserved', { to: 'provisioning', details: { slug: input.slug } });
+      const reservation = await reserveTenantName(deps.orm.em.fork(), { ...input, ownerEmail: input.ownerEmail ?? null, at: now() }, audit);
+      // A held name is refused whoever asks, so a registered address meets the same refusal as a fresh one.
+      if (reservation.ownerRegistered && reservation.holder === null) return { ownerRegistered: true };
+      if (reservation.holder !== input.tenantId) throw fail(ProvisioningFailure.SlugTaken, `slug ${input.slug} is held by another tenant`);
+      return { ownerRegistered: false };
     },
 
     async releaseTenant(context: StepContext): Promise<void> {

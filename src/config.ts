@@ -107,6 +107,8 @@ const environmentSchema = z
     TENANT_REQUEST_BUDGET_PERCENT: z.coerce.number().int().min(1).max(100_000).default(100),
     /** Days a soft-deleted tenant waits before offboarding, when the operator names none. */
     TENANT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** Shortest retention a soft delete may name unless the operator may terminate (a founder). */
+    TENANT_RETENTION_FLOOR_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
     /** Hours an onboarding may rest in one state before the watch list calls it stalled. */
     ONBOARDING_STALL_HOURS: z.coerce.number().int().min(1).max(8760).default(72),
     /** How often the Temporal Schedule runs the run-audit reconciler. */

@@ -93,7 +93,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
     const app = buildApp({
       logger,
       metrics,
-      signups: createSignupService({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS, verification: verificationSettingsOf(config) }),
+      signups: createSignupService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS, verification: verificationSettingsOf(config) }),
       readiness,
       hostedMode: config.HOSTED_MODE,
       signupRatePerHour: config.SIGNUP_RATE_LIMIT_PER_HOUR,
@@ -103,6 +103,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       runs: createRunService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       lifecycle: createLifecycleService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
       onboardingStallHours: config.ONBOARDING_STALL_HOURS,
+      retentionFloorDays: config.TENANT_RETENTION_FLOOR_DAYS,
       trustProxy: config.TRUST_PROXY_HOPS,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       accounts: createAccountServices({ client, orm, config }),

@@ -6,6 +6,7 @@ import { createAccountMailActivities, type AccountMailDependencies } from '../ac
 import { createBillingActivities } from '../activities/billing';
 import { createEmailVerificationActivities } from '../activities/email-verification';
 import { createInvitationActivities } from '../activities/invitations';
+import { createSignupNoticeActivities } from '../activities/signup-notice';
 import { createPasswordResetActivities } from '../activities/password-reset';
 import { workerExecutionGates } from '../activities/execution-gates';
 import { createLifecycleActivities } from '../activities/lifecycle';
@@ -77,6 +78,7 @@ export function controlPlaneActivities(deps: Pick<ControlPlaneWorkerDependencies
     ...createEmailVerificationActivities({ orm: deps.orm, mail, client: deps.client, metrics: deps.metrics }),
     ...createPasswordResetActivities({ orm: deps.orm, mail, metrics: deps.metrics }),
     ...createInvitationActivities({ orm: deps.orm, mail, metrics: deps.metrics }),
+    ...createSignupNoticeActivities({ orm: deps.orm, mail, metrics: deps.metrics }),
     ...createRunReservationActivities({ orm: deps.orm, client: deps.client, metrics: deps.metrics }),
   };
 }

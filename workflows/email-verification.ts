@@ -10,6 +10,7 @@ import {
   type EmailVerificationInput,
   type EmailVerificationOutcome,
   type EmailVerificationView,
+  type ResendRequest,
 } from '../src/contracts/accounts';
 import { VERIFICATION_TOKEN_TTL_HOURS } from '../src/domain/link-token';
 import { TENANT_ID } from '../src/temporal/search-attributes';
@@ -60,11 +61,11 @@ class PendingVerification {
   }
 
   /** A new link (the old one stops working), then its mail. Keys are per run and per issue: a retry finds its own. */
-  async issueAndSend(reminder: boolean, actor = 'system:verification'): Promise<void> {
+  async issueAndSend(reminder: boolean, actor = 'system:verification', reason?: string): Promise<void> {
     this.linksIssued += 1;
     const issueKey = `${workflowInfo().firstExecutionRunId}:${this.linksIssued}`;
     const expiresAt = Date.now() + VERIFICATION_TOKEN_TTL_HOURS * HOUR_MS;
-    const state = await this.database.issueVerificationLink({ ...this.step, issueKey, actor, expiresAt: new Date(expiresAt).toISOString() });
+    const state = await this.database.issueVerificationLink({ ...this.step, issueKey, actor, expiresAt: new Date(expiresAt).toISOString(), ...(reason ? { reason } : {}) });
     if (state !== 'pending') {
       this.outcome = 'verified';
       return;
@@ -84,10 +85,10 @@ class PendingVerification {
     if (this.outcome === 'abandoned') throw permanentFailure(AccountRefusal.SignupAbandoned, 'the signup was not verified in time and is being removed');
   };
 
-  resend(actor: string): Promise<EmailVerificationView> {
+  resend(request: ResendRequest): Promise<EmailVerificationView> {
     return this.lock.runExclusive(async () => {
       this.validateResend();
-      await this.issueAndSend(false, actor);
+      await this.issueAndSend(false, request.actor, request.reason);
       return this.view();
     });
   }
@@ -133,7 +134,7 @@ export async function emailVerification(input: EmailVerificationInput): Promise<
   setHandler(emailVerifiedSignal, () => {
     pending.outcome = 'verified';
   });
-  setHandler(resendVerificationUpdate, (request) => pending.resend(request.actor), { validator: (_request) => pending.validateResend() });
+  setHandler(resendVerificationUpdate, (request) => pending.resend(request), { validator: (_request) => pending.validateResend() });
 
   const opened = await database.openEmailVerification({
     tenantId: input.tenantId,

@@ -10,3 +10,4 @@ export { releaseStrandedRuns } from './run-reservation-sweep';
 export { emailVerification } from './email-verification';
 export { passwordReset } from './password-reset';
 export { teamInvitation } from './invitation';
+export { signupAttemptNotice } from './signup-notice';

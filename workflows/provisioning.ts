@@ -30,11 +30,12 @@ import { PROVISIONING_FAILURE_MESSAGES, provisioningFailureType } from '../src/d
 import { DEFAULT_RETENTION_DAYS } from '../src/domain/lifecycle';
 import { DEFAULT_UNVERIFIED_SIGNUP_DAYS, DEFAULT_VERIFICATION_REMINDER_HOURS } from '../src/domain/email-verification';
 import { PROVISIONING_STEP, TENANT_ID, TENANT_LIFECYCLE_STATE } from '../src/temporal/search-attributes';
-import { tenantLifecycleWorkflowId } from '../src/temporal/workflow-ids';
+import { signupNoticeWorkflowId, tenantLifecycleWorkflowId } from '../src/temporal/workflow-ids';
 import { startBillingTrialChild } from './billing';
 import { startEmailVerificationChild } from './email-verification';
 import { failureMessage, failureType, permanentFailure } from './failures';
 import { tenantLifecycle } from './lifecycle';
+import { signupAttemptNotice } from './signup-notice';
 
 // Forward steps: retried with backoff for transient faults; permanent faults are raised non-retryable.
 const forward = proxyActivities<ProvisioningActivities>({
@@ -66,6 +67,8 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
   // Sagas started before this patch replay with their forward steps as ordinary activities.
   const localSteps = patched('local-saga-steps');
   const steps = localSteps ? localForward : forward;
+  // From this patch on, an address that already has an account gets a decoy, not a failure (issue 21 item 6).
+  const screened = patched('registered-email-decoy');
   const context: StepContext = { tenantId: input.tenantId, workflowId: workflowInfo().workflowId };
   const progress: ProvisioningProgress = {
     tenantId: input.tenantId,
@@ -97,11 +100,17 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
   };
 
   try {
+    let ownerRegistered = false;
     await runStep(
       'reserveTenant',
-      () => steps.reserveTenant({ ...context, slug: input.slug, orgName: input.orgName }),
+      async () => {
+        // Sagas recorded before the screening got nothing back from this step.
+        const reservation = await steps.reserveTenant({ ...context, slug: input.slug, orgName: input.orgName, ...(screened ? { ownerEmail: input.ownerEmail } : {}) });
+        ownerRegistered = reservation?.ownerRegistered === true;
+      },
       () => compensate.releaseTenant(context),
     );
+    if (ownerRegistered) return await answerAsDecoy(input, progress);
     await runStep(
       'createOwner',
       () => steps.createOwner({ ...context, email: input.ownerEmail, passwordHash: input.passwordHash }),
@@ -133,6 +142,8 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
       return failed;
     });
     progress.currentStep = null;
+    // The address got an account between the screening and createOwner: rolled back, it ends as the decoy does.
+    if (screened && type === ProvisioningFailure.EmailRegistered && failedCompensations.length === 0) return await answerAsDecoy(input, progress);
     if (failedCompensations.length > 0) {
       // Ended, not stuck: the name is released (releaseTenant runs last and only needs the id), the incident is in the
       // audit trail, and provisions_total{outcome="rollback_failed"} raises the alert.
@@ -166,6 +177,27 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
 }
 
 type UndoStep = { name: ProvisioningStep; run: () => Promise<void> };
+
+/**
+ * The owner's address already has an account: nothing is created, its owner is told by mail, and the saga completes
+ * as a signup does, so no public answer (202, progress, the name held by this workflow id) tells a stranger that the
+ * account exists. The notice is a child of its own, abandoned: the saga ends as fast as a real one and never waits on
+ * SMTP. Operators see `existing_account_notified`.
+ */
+async function answerAsDecoy(input: ProvisionTenantInput, progress: ProvisioningProgress): Promise<ProvisionTenantResult> {
+  await alreadyStartedIsFine(
+    startChild(signupAttemptNotice, {
+      workflowId: signupNoticeWorkflowId(input.tenantId),
+      args: [{ email: input.ownerEmail, signupWorkflowId: workflowInfo().workflowId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: 'Notice of a signup with a registered address',
+    }),
+  );
+  progress.outcome = 'existing_account_notified';
+  progress.currentStep = null;
+  metrics.provisioningFinished('existing_account', secondsSinceStart());
+  return { tenantId: input.tenantId, slug: input.slug, status: 'existing_account_notified' };
+}
 
 /**
  * Runs every compensation, newest first. Transient faults are retried without limit by the activity options; a

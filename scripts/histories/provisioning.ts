@@ -1,4 +1,5 @@
-import type { ProvisionTenantInput } from '../../src/contracts/provisioning';
+import { ApplicationFailure } from '@temporalio/common';
+import { ProvisioningFailure, type ProvisionTenantInput } from '../../src/contracts/provisioning';
 import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
 import { provisioningStepFault, removeOwnerViolatesAConstraint, type ActivityFault } from '../../tools/fixtures/activity-faults';
 import { provisionInput } from '../../tools/fixtures/provisioning';
@@ -41,4 +42,22 @@ export const recordProvisioningHistories: HistoryFamily = async (rig, recorder) 
   // on a constraint.
   rig.faults.add(permanent('replay-rollback-incomplete')).add(removeOwnerViolatesAConstraint('replay-rollback-incomplete'));
   await record('provisioning-rollback-incomplete', provisionInput({ slug: 'replay-rollback-incomplete' }));
+
+  // An address that already has an account (patched 'registered-email-decoy'): the saga reserves nothing, starts the
+  // owner's notice and completes as a signup does. A first signup, not recorded, gives the address its account.
+  if (recorder.wants('provisioning-registered-email-decoy')) {
+    const owner = provisionInput({ slug: 'replay-registered-owner' });
+    await client.workflow.execute('provisionTenant', { taskQueue: rig.taskQueue, workflowId: provisioningWorkflowId(owner.slug), args: [owner] });
+    await record('provisioning-registered-email-decoy', provisionInput({ slug: 'replay-registered-email', ownerEmail: owner.ownerEmail }));
+  }
+  // The race of that patch: the address gets its account between the screening and createOwner, so the saga rolls
+  // back and ends as the decoy does.
+  rig.faults.add({
+    workflowId: provisioningWorkflowId('replay-registered-race'),
+    activity: 'createOwner',
+    when: 'before',
+    mode: 'permanent',
+    error: () => ApplicationFailure.create({ type: ProvisioningFailure.EmailRegistered, message: 'the email belongs to an existing account', nonRetryable: true }),
+  });
+  await record('provisioning-registered-email-race', provisionInput({ slug: 'replay-registered-race' }));
 };

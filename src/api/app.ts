@@ -7,6 +7,7 @@ import type { AccountServices } from '../services/accounts';
 import type { LifecycleService } from '../services/lifecycle-service';
 import { createPolicyService } from '../services/policy-service';
 import type { RunService } from '../services/run-service';
+import { DEFAULT_RETENTION_FLOOR_DAYS } from '../domain/lifecycle';
 import type { SignupService } from '../services/signup-service';
 import { authenticate, createRouteDeclarer, createTenantGuard } from './auth';
 import { ApiCatalog } from './openapi';
@@ -17,6 +18,7 @@ import { adminAccountRoutes } from './routes/admin-accounts';
 import { adminBillingStateRoutes } from './routes/admin-billing-state';
 import { adminEventRoutes } from './routes/admin-events';
 import { adminRunRoutes } from './routes/admin-runs';
+import { adminSignupRoutes } from './routes/admin-signups';
 import { adminTenantRoutes } from './routes/admin-tenants';
 import { apiKeyRoutes } from './routes/api-keys';
 import { authRoutes } from './routes/auth';
@@ -50,6 +52,8 @@ export interface AppDependencies {
   lifecycle?: LifecycleService;
   /** Hours an onboarding may rest before the stalled-onboardings watch lists it. */
   onboardingStallHours?: number;
+  /** TENANT_RETENTION_FLOOR_DAYS: a soft delete below it takes the terminate role. */
+  retentionFloorDays?: number;
   /** The URL clients reach the API at (PUBLIC_BASE_URL), named in /openapi.json; unset, the URL a request came to. */
   publicBaseUrl?: string;
   /** Verification, password reset, invitations and members; without it those routes are not mounted (tests of other areas). */
@@ -111,6 +115,7 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(tenantLimitRoutes({ billing: access.billing, platform: access.platformCeilings, route }));
   app.use(adminBillingStateRoutes({ billingStates: access.billingStates, route }));
   app.use(adminEventRoutes({ orm: deps.orm, route }));
+  app.use(adminSignupRoutes({ signups: deps.signups, route }));
   app.use(policyRoutes({ policies: createPolicyService({ orm: deps.orm }), route }));
 
   if (deps.accounts) {
@@ -120,7 +125,7 @@ export function buildApp(deps: AppDependencies): Express {
     app.use(linkPageRoutes({ productName: deps.accounts.productName, route }));
   }
   if (deps.lifecycle) {
-    app.use(adminTenantRoutes({ lifecycle: deps.lifecycle, stallHours: deps.onboardingStallHours ?? 72, route }));
+    app.use(adminTenantRoutes({ lifecycle: deps.lifecycle, stallHours: deps.onboardingStallHours ?? 72, retentionFloorDays: deps.retentionFloorDays ?? DEFAULT_RETENTION_FLOOR_DAYS, route }));
   }
   if (deps.runs) {
     app.use(runRoutes({ runs: deps.runs, admit: access.runAdmission, route }));

@@ -38,6 +38,8 @@ export interface EmailVerificationView {
 
 export interface ResendRequest {
   actor: string;
+  /** Why, in the asker's words: recorded in the link's audit row. */
+  reason?: string;
 }
 
 export const resendVerificationUpdate = defineUpdate<EmailVerificationView, [ResendRequest]>('resendVerification');

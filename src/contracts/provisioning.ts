@@ -38,12 +38,14 @@ export interface ProvisionTenantInput {
 export interface ProvisionTenantResult {
   tenantId: string;
   slug: string;
-  status: 'active';
+  /** `existing_account_notified`: the owner's address had an account; nothing was created and its owner was told. */
+  status: 'active' | 'existing_account_notified';
 }
 
 export type StepState = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated' | 'compensation_failed';
-/** `rollback_failed`: a compensation failed for good; the saga ended, left an incident, and needs an operator. */
-export type ProvisioningOutcome = 'running' | 'rolling_back' | 'active' | 'failed' | 'rollback_failed';
+// Defined in the domain beside its public view; re-exported here with the rest of the contract.
+export type { ProvisioningOutcome } from '../domain/signup-progress';
+import type { ProvisioningOutcome } from '../domain/signup-progress';
 
 export interface ProvisioningProgress {
   tenantId: string;
@@ -67,4 +69,11 @@ export const provisioningProgressQuery = defineQuery<ProvisioningProgress>('prov
 export interface StepContext {
   tenantId: string;
   workflowId: string;
+}
+
+/** The notice mailed to an address's owner when a signup named it (workflows/signup-notice.ts). */
+export interface SignupAttemptNoticeInput {
+  email: string;
+  /** The signup that named the address, for the ledger's trail. */
+  signupWorkflowId: string;
 }

@@ -12,7 +12,7 @@ export interface WorkflowEvent {
 /** Fire-and-forget calls from workflow code to the worker's observability; not called again on replay. */
 export interface ControlPlaneSinks extends Sinks {
   metrics: {
-    provisioningFinished(outcome: 'active' | 'failed' | 'rollback_failed', durationSeconds: number): void;
+    provisioningFinished(outcome: 'active' | 'failed' | 'rollback_failed' | 'existing_account', durationSeconds: number): void;
     runFinished(outcome: 'completed' | 'failed', durationSeconds: number): void;
     lifecycleTransition(from: string, to: string): void;
   };

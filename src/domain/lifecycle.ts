@@ -3,6 +3,7 @@
  * onboarding moves forward. Pure: the lifecycle workflow, its activities, the API and tests share these.
  */
 import type { OnboardingState, TenantStatus } from './tenant-status';
+import { operatorOutranksOrEquals, type OperatorRole } from './permissions';
 
 /** The states the lifecycle workflow steers; `provisioning` belongs to the signup saga and ends before it starts. */
 export const LIFECYCLE_STATES = ['active', 'suspended', 'pending_deletion', 'terminated'] as const;
@@ -20,6 +21,10 @@ export const SYSTEM_TENANT_SLUG = 'system';
 
 export const DEFAULT_RETENTION_DAYS = 30;
 export const MAX_RETENTION_DAYS = 3650;
+/** Shortest retention an operator below TERMINATE_ROLE may give a soft delete (TENANT_RETENTION_FLOOR_DAYS). */
+export const DEFAULT_RETENTION_FLOOR_DAYS = 7;
+/** Who may terminate a tenant (the terminate route's gate); they alone may soft-delete below the floor. */
+export const TERMINATE_ROLE: OperatorRole = 'founder';
 
 export const LifecycleRefusal = {
   /** OFFBOARD-002: termination is irreversible. */
@@ -110,6 +115,16 @@ export function retentionProblem(days: unknown): string | undefined {
     return `retentionDays must be a whole number from 1 to ${MAX_RETENTION_DAYS}`;
   }
   return undefined;
+}
+
+/**
+ * A soft delete whose retention is shorter than the floor is a termination in all but name (issue 21 item 8): only an
+ * operator who passes the terminate gate may ask for one. Undefined when allowed.
+ */
+export function retentionFloorProblem(input: { retentionDays: number | undefined; floorDays: number; operatorRole: OperatorRole }): string | undefined {
+  if (input.retentionDays === undefined || input.retentionDays >= input.floorDays) return undefined;
+  if (operatorOutranksOrEquals(input.operatorRole, TERMINATE_ROLE)) return undefined;
+  return `the retention floor is ${input.floorDays} days: a shorter retention takes the ${TERMINATE_ROLE} role that terminate takes`;
 }
 
 /** Audit action and event type of each transition: what an operator greps for. */

@@ -70,3 +70,18 @@ export function invitationMail(
     'If you do not know this organisation, ignore this mail: the invitation expires on its own.',
   );
 }
+
+/** Told to an address's owner when someone signs up with it: the signup's public answers never say so (issue 21 item 6). */
+export function signupAttemptMail(branding: MailBranding, input: { to: string }): OutgoingMail {
+  return compose(
+    branding,
+    input.to,
+    `Someone tried to sign up for ${branding.productName} with your address`,
+    [
+      `Someone just tried to create a ${branding.productName} organisation with your email address. You already have an account, so nothing was created and no one got access to it.`,
+      'If it was you, sign in with your existing password (or ask for a password reset from the sign-in page) and create the organisation from there.',
+    ],
+    { label: `Go to ${branding.productName}`, url: branding.appBaseUrl },
+    'If it was not you, you need do nothing: your account is unchanged. We send this notice at most once a day.',
+  );
+}

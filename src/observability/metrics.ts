@@ -14,7 +14,7 @@ export function createMetrics() {
     }),
     provisions: new Counter({
       name: 'provisions_total',
-      help: 'Finished provisioning sagas by outcome (active, failed, rollback_failed: a compensation failed for good and an operator must finish the clean-up)',
+      help: 'Finished provisioning sagas by outcome (active, failed, rollback_failed: a compensation failed for good and an operator must finish the clean-up; existing_account: the address had an account, its owner was told and nothing was created)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

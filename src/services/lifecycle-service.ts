@@ -36,7 +36,9 @@ const UPDATES: Record<LifecycleAction, UpdateDefinition<TransitionAnswer, [Lifec
 
 export interface TenantAdminView {
   tenantId: string;
-  slug: string;
+  /** Null once a purged, never-verified signup gave its name back; releasedSlug says what it was. */
+  slug: string | null;
+  releasedSlug: string | null;
   name: string;
   /** `tenant.status` in Postgres: what every gate reads. */
   state: string;
@@ -119,6 +121,7 @@ export function createLifecycleService(deps: { client: Client; orm: Orm; taskQue
       return {
         tenantId: tenant.id,
         slug: tenant.slug,
+        releasedSlug: tenant.releasedSlug ?? null,
         name: tenant.name,
         state: tenant.status,
         onboarding: { state: tenant.onboardingState ?? null, since: tenant.onboardingUpdatedAt?.toISOString() ?? null },

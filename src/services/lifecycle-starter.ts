@@ -10,7 +10,8 @@ import type { tenantLifecycle } from '../../workflows/lifecycle';
 
 export interface LifecycleTenant {
   id: string;
-  slug: string;
+  /** Null on a tombstone whose name was released: it is terminated, and its workflow only needs a label. */
+  slug: string | null;
   status: TenantStatus;
 }
 
@@ -62,7 +63,7 @@ export function createLifecycleStarter(deps: { client: Client; orm: Orm }) {
     const state = isLifecycleState(tenant.status) ? tenant.status : 'active';
     return {
       tenantId: tenant.id,
-      slug: tenant.slug,
+      slug: tenant.slug ?? tenant.id,
       state,
       defaultRetentionDays: retentionDays,
       ...(state === 'pending_deletion' ? { carried: await pendingDeletionOf(tenant.id, retentionDays) } : {}),
@@ -87,7 +88,7 @@ export function createLifecycleStarter(deps: { client: Client; orm: Orm }) {
           { key: TENANT_ID, value: tenant.id },
           { key: TENANT_LIFECYCLE_STATE, value: input.state },
         ],
-        staticSummary: `Lifecycle of tenant ${tenant.slug}`,
+        staticSummary: `Lifecycle of tenant ${tenant.slug ?? tenant.id}`,
       });
     },
   };

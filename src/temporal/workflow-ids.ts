@@ -14,3 +14,5 @@ export const emailVerificationWorkflowId = (tenantId: string) => `verify-email:$
 export const invitationWorkflowId = (invitationId: string) => `invitation:${invitationId}`;
 /** Keyed by a hash of the address, so the id (visible in the Web UI and lists) does not spell anyone's email. */
 export const passwordResetWorkflowId = (emailHash: string) => `password-reset:${emailHash}`;
+/** The notice to an address's owner that someone signed up with it, one per signup (its tenant id). */
+export const signupNoticeWorkflowId = (tenantId: string) => `signup-notice:${tenantId}`;

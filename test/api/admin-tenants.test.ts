@@ -199,7 +199,7 @@ describe('admin tenant lifecycle API', () => {
     expect(before.tenants).toEqual([{ id: SYSTEM_TENANT_ID, status: 'active', onboarding_state: 'complete' }]);
 
     expectRefused(await change(SYSTEM_TENANT_ID, 'suspend', ops), 'SystemTenantProtected');
-    expectRefused(await softDelete(SYSTEM_TENANT_ID, { reason: 'tidy up', retentionDays: 1 }), 'SystemTenantProtected');
+    expectRefused(await softDelete(SYSTEM_TENANT_ID, { reason: 'tidy up', retentionDays: 1 }, founder), 'SystemTenantProtected');
     expectRefused(await change(SYSTEM_TENANT_ID, 'terminate', founder), 'SystemTenantProtected');
 
     expect(await statusOf(SYSTEM_TENANT_ID)).toBe('active');

@@ -12,6 +12,8 @@ import type { PolicyRuleName } from '../../src/domain/run-policy';
 import { bearer, buildTestApp, createApiKey, expiredAccessToken, login, OPERATORS, provisionTeam, setTenantStatus, tenantWorld, type TestApp, type TestTenant } from '../support/auth';
 import { routeTable, type RouteEntry } from '../support/routes';
 import { createActiveTenant } from '../support/runs';
+import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
+import { provisionInput } from '../../tools/fixtures/provisioning';
 import { connectToDevServer, startWorker, testOrm, uniqueTaskQueue, type DevServerHarness } from '../support/stack';
 import { waitFor } from '../support/wait';
 import type { Worker } from '@temporalio/worker';
@@ -31,6 +33,8 @@ const homeRuns: Record<'read' | 'approve' | 'reject' | 'audit' | 'terminate' | '
 const WAITING_PLAN = { steps: [{ kind: 'approval', timeout: '1h' }] };
 /** Pending invitations of the home tenant, one per route that acts on one. */
 const homeInvitations: Record<'revoke' | 'extend', string> = {} as never;
+/** A finished signup saga, for the operators' detailed signup view. */
+let signupWorkflowId: string;
 /** A member only the removal sample removes, so the team the other samples act on stays whole. */
 let removableMemberId: string;
 /** Loose enough never to stop a sample run; each is a valid value of its rule. */
@@ -104,6 +108,7 @@ const SAMPLES: Record<string, (lifecycleSubject?: string) => Sample> = {
   'PATCH /api/v1/tenants/:tenantId/members/:userId': () => ({ path: `/api/v1/tenants/${home.tenantId}/members/${home.members.viewer.userId}`, body: { role: 'viewer' } }),
   'DELETE /api/v1/tenants/:tenantId/members/:userId': () => ({ path: `/api/v1/tenants/${home.tenantId}/members/${removableMemberId}` }),
   'GET /api/v1/admin/mail/undelivered': () => ({ path: '/api/v1/admin/mail/undelivered?limit=10' }),
+  'GET /api/v1/admin/signups/:workflowId': () => ({ path: `/api/v1/admin/signups/${signupWorkflowId}` }),
   'POST /api/v1/admin/tenants/:tenantId/verification/resend': () => ({ path: `/api/v1/admin/tenants/${home.tenantId}/verification/resend`, body: { reason: 'matrix' } }),
   'POST /api/v1/admin/tenants/:tenantId/invitations/:invitationId/extend': () => ({
     path: `/api/v1/admin/tenants/${home.tenantId}/invitations/${homeInvitations.extend}/extend`,
@@ -149,6 +154,9 @@ beforeAll(async () => {
   workerRun = worker.run();
   home = await provisionTeam(orm);
   foreign = await provisionTeam(orm);
+  const saga = provisionInput();
+  signupWorkflowId = provisioningWorkflowId(saga.slug);
+  await temporal.client.workflow.execute('provisionTenant', { taskQueue, workflowId: signupWorkflowId, args: [saga] });
   homeKeyId = (await createApiKey(subject.access, home.tenantId, 'viewer')).id;
   reownedKeyId = (await createApiKey(subject.access, home.tenantId, 'viewer')).id;
   for (const member of Object.values(home.members)) credentials[`home ${member.role} session`] = bearer((await login(subject.app, member.email)).accessToken);

@@ -1,5 +1,9 @@
 import request from 'supertest';
-import { provisioningWorkflowId } from '../../src/temporal/workflow-ids';
+import { provisioningProgressQuery } from '../../src/contracts/provisioning';
+import { provisioningWorkflowId, signupNoticeWorkflowId } from '../../src/temporal/workflow-ids';
+import { ApplicationFailure } from '@temporalio/common';
+import { DAY_MS } from '../../src/domain/duration';
+import { createSignupService } from '../../src/services/signup-service';
 import { startApiHarness, type ApiHarness } from '../support/api';
 import { findOrphans } from '../support/invariants';
 import { tenantFootprint } from '../support/provisioning';
@@ -51,8 +55,7 @@ describe('POST /api/v1/signup', () => {
     expect(response.headers.location).toBe(`/api/v1/signup/${provisioningWorkflowId(slug)}`);
 
     const progress = await waitForOutcome(response.body.workflowId);
-    expect(progress).toMatchObject({ outcome: 'active', tenantId: response.body.tenantId, currentStep: null });
-    expect(JSON.stringify(progress)).not.toContain('signupFingerprint');
+    expect(progress).toEqual({ workflowId: response.body.workflowId, tenantId: response.body.tenantId, slug, outcome: 'active', detail: 'Accepted: check your email to continue.' });
     const footprint = await tenantFootprint(api.orm, response.body.tenantId, body.email);
     expect(footprint).toMatchObject({ status: 'active', users: 1, memberships: 1, billingAccounts: 1, schemas: 1 });
     expect(footprint.auditActions).toContain('tenant.activated');
@@ -88,6 +91,81 @@ describe('POST /api/v1/signup', () => {
     expect(Number(tenants[0]?.n)).toBe(1);
   });
 
+  it('answers a signup whose address has an account like any other, creates nothing, and tells operators what it was', async () => {
+    const registered = signupBody();
+    const first = await request(api.app).post('/api/v1/signup').send(registered);
+    await waitForOutcome(first.body.workflowId);
+    const stranger = { ...signupBody(), email: registered.email };
+    const response = await request(api.app).post('/api/v1/signup').send(stranger);
+    expect(response.status).toBe(202);
+    const slug = stranger.orgName.replace(/ /g, '-');
+    expect(response.body).toEqual({ tenantId: expect.any(String), slug, workflowId: provisioningWorkflowId(slug), outcome: 'running', status: 'provisioning' });
+    expect(await waitForOutcome(response.body.workflowId)).toEqual({
+      workflowId: response.body.workflowId,
+      tenantId: response.body.tenantId,
+      slug,
+      outcome: 'active',
+      detail: 'Accepted: check your email to continue.',
+    });
+    const tenants = await api.orm.em.fork().execute('select count(*) as n from tenant where id = ? or slug = ?', [response.body.tenantId, slug]);
+    expect(Number(tenants[0]?.n)).toBe(0);
+    const detail = await api.temporal.client.workflow.getHandle(response.body.workflowId).query(provisioningProgressQuery);
+    expect(detail.outcome).toBe('existing_account_notified');
+    // The same signup again is the same (decoy) signup, as a real one would be.
+    const again = await request(api.app).post('/api/v1/signup').send(stranger);
+    expect(again.body).toMatchObject({ tenantId: response.body.tenantId, status: 'active', outcome: 'active' });
+  });
+
+  it('ends as the decoy when the address gets an account between the screening and createOwner: rolled back, the owner told, public answer active', async () => {
+    const body = signupBody();
+    const slug = slugify(body.orgName);
+    // The race, as the step meets it: another signup registered the address after this saga's screening.
+    api.faults.add({
+      workflowId: provisioningWorkflowId(slug),
+      activity: 'createOwner',
+      when: 'before',
+      mode: 'permanent',
+      error: () => ApplicationFailure.create({ type: 'EmailRegistered', message: 'the email belongs to an existing account', nonRetryable: true }),
+    });
+    const response = await request(api.app).post('/api/v1/signup').send(body);
+    expect(response.status).toBe(202);
+    expect(await waitForOutcome(response.body.workflowId)).toEqual({ workflowId: response.body.workflowId, tenantId: response.body.tenantId, slug, outcome: 'active', detail: 'Accepted: check your email to continue.' });
+    const detail = await api.temporal.client.workflow.getHandle(response.body.workflowId).query(provisioningProgressQuery);
+    expect(detail).toMatchObject({ outcome: 'existing_account_notified', failure: { step: 'createOwner', type: 'EmailRegistered' } });
+    expect(await findOrphans(api.orm, { tenantIds: [response.body.tenantId], emails: [body.email] })).toEqual([]);
+    expect(await api.orm.em.fork().execute('select id from tenant where id = ?', [response.body.tenantId])).toEqual([]);
+    const notice = await api.temporal.client.workflow.getHandle(signupNoticeWorkflowId(response.body.tenantId)).describe();
+    expect(notice.type).toBe('signupAttemptNotice');
+    api.faults.clear(response.body.workflowId);
+  });
+
+  it("gives a decoy's name back after the unverified period, as a never-verified signup's is, and not before", async () => {
+    const registered = signupBody();
+    await waitForOutcome((await request(api.app).post('/api/v1/signup').send(registered)).body.workflowId);
+    const decoy = { ...signupBody(), email: registered.email };
+    const decoyAccepted = await request(api.app).post('/api/v1/signup').send(decoy);
+    await waitForOutcome(decoyAccepted.body.workflowId);
+
+    const days = 7;
+    const signupsAt = (offsetMs: number) =>
+      createSignupService({ client: api.temporal.client, taskQueue: api.taskQueue, orm: api.orm, verification: { reminderAfterHours: 48, abandonAfterDays: days }, now: () => new Date(Date.now() + offsetMs) });
+    const rival = { email: `rival-${decoyAccepted.body.slug}@example.com`, password: PASSWORD, orgName: decoy.orgName, slug: decoyAccepted.body.slug as string };
+    expect(await signupsAt(0).signup(rival)).toEqual({ kind: 'conflict', slug: rival.slug });
+    expect(await signupsAt((days - 1) * DAY_MS).signup(rival)).toEqual({ kind: 'conflict', slug: rival.slug });
+    const later = await signupsAt((days + 1) * DAY_MS).signup(rival);
+    expect(later).toMatchObject({ kind: 'accepted', slug: rival.slug });
+    expect(await waitForOutcome(provisioningWorkflowId(rival.slug))).toMatchObject({ outcome: 'active' });
+  });
+
+  it('keeps the name of an active tenant for good, however long ago its signup closed', async () => {
+    const body = signupBody();
+    const accepted = await request(api.app).post('/api/v1/signup').send(body);
+    await waitForOutcome(accepted.body.workflowId);
+    const farFuture = createSignupService({ client: api.temporal.client, taskQueue: api.taskQueue, orm: api.orm, now: () => new Date(Date.now() + 365 * DAY_MS) });
+    const rival = { email: `rival-${accepted.body.slug}@example.com`, password: PASSWORD, orgName: body.orgName, slug: accepted.body.slug as string };
+    expect(await farFuture.signup(rival)).toEqual({ kind: 'conflict', slug: rival.slug });
+  });
+
   it('answers 409 problem+json when another email asks for a taken name', async () => {
     const body = signupBody();
     await request(api.app).post('/api/v1/signup').send(body).expect(202);
@@ -103,8 +181,12 @@ describe('POST /api/v1/signup', () => {
     const failed = await request(api.app).post('/api/v1/signup').send(body);
     expect(failed.status).toBe(202);
     const progress = await waitForOutcome(failed.body.workflowId);
-    expect(progress).toMatchObject({ outcome: 'failed', failure: { step: 'createTenantSchema', message: expect.stringMatching(/try again later/i) } });
+    expect(progress).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/try again later/i) });
     expect(JSON.stringify(progress)).not.toMatch(/at .*\.ts:\d+/);
+    // The step that failed is the operators' to read, not the public's.
+    expect(progress).not.toHaveProperty('failure');
+    const detail = await api.temporal.client.workflow.getHandle(failed.body.workflowId).query(provisioningProgressQuery);
+    expect(detail.failure).toMatchObject({ step: 'createTenantSchema', type: 'InjectedFault' });
     expect(await findOrphans(api.orm, { tenantIds: [failed.body.tenantId], emails: [body.email] })).toEqual([]);
 
     api.faults.clear(failed.body.workflowId);

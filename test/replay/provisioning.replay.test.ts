@@ -14,6 +14,8 @@ describe('replay of recorded provisioning histories', () => {
       'provisioning-local-steps-rolled-back',
       'provisioning-local-steps-transient-retry',
       'provisioning-passes-trial-schedule',
+      'provisioning-registered-email-decoy',
+      'provisioning-registered-email-race',
       'provisioning-rollback-incomplete',
       'provisioning-rolled-back',
       'provisioning-starts-lifecycle',
@@ -22,6 +24,14 @@ describe('replay of recorded provisioning histories', () => {
       'provisioning-transient-retry',
     ]);
     expect(outcomes).toEqual(names.map((name) => [name, undefined]));
+  });
+
+  it('answers a registered address with a decoy: no tenant step past the screening, the owner\'s notice started, completed', async () => {
+    const [saga] = await loadHistories('provisioning-registered-email-decoy');
+    const events = saga!.history.events!;
+    const children = events.flatMap((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ?? []);
+    expect(children).toEqual(['signupAttemptNotice']);
+    expect(events.some((event) => event.workflowExecutionCompletedEventAttributes)).toBe(true);
   });
 
   it('passes the trial timer the schedule its billing step committed, so the timer starts without reading it', async () => {

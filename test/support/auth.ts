@@ -63,6 +63,7 @@ export async function buildTestApp(orm: Orm, options: { env?: Record<string, str
     runs: createRunService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE }),
     lifecycle: createLifecycleService({ client, orm, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionDays: config.TENANT_RETENTION_DAYS }),
     onboardingStallHours: config.ONBOARDING_STALL_HOURS,
+      retentionFloorDays: config.TENANT_RETENTION_FLOOR_DAYS,
     accounts: createAccountServices({ client, orm, config, now: options.now }),
   });
   return { app, access, metrics, config, client, close: () => connection.close() };

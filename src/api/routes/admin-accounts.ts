@@ -40,8 +40,8 @@ export function adminAccountRoutes(options: { accounts: AccountServices; orm: Or
     },
     handler: async (request, response) => {
       const { tenantId } = parseOr400(tenantPathSchema, request.params, 'path');
-      parseOr400(operatorReasonSchema, request.body ?? {});
-      const outcome = await options.accounts.verification.resend(tenantId, actorOf(principalOf(response)));
+      const { reason } = parseOr400(operatorReasonSchema, request.body ?? {});
+      const outcome = await options.accounts.verification.resend(tenantId, actorOf(principalOf(response)), reason);
       if (outcome.kind === 'not_pending' && outcome.state === 'missing') throw new Problem(404, 'Not found', 'No such tenant.');
       if (outcome.kind !== 'sent') throw new Problem(409, 'Nothing to verify', outcome.kind === 'refused' ? outcome.message : `The tenant's verification is ${outcome.state}.`);
       response.status(202).json(outcome.view);

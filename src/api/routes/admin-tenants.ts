@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { actorOf } from '../../auth/principal';
-import type { LifecycleAction } from '../../domain/lifecycle';
+import { retentionFloorProblem, type LifecycleAction } from '../../domain/lifecycle';
 import type { LifecycleService, TransitionOutcome } from '../../services/lifecycle-service';
 import { principalOf, type RouteDeclarer } from '../auth';
 import { Problem, parseOr400 } from '../problem';
@@ -25,7 +25,7 @@ function answered(outcome: TransitionOutcome) {
  * Operators steer a tenant's lifecycle. Irreversible or gate-skipping acts (terminate, force-complete) take a founder;
  * the rest ops. Every change goes through the tenant's lifecycle workflow, which audits who and why.
  */
-export function adminTenantRoutes(options: { lifecycle: LifecycleService; stallHours: number; route: RouteDeclarer }): Router {
+export function adminTenantRoutes(options: { lifecycle: LifecycleService; stallHours: number; retentionFloorDays: number; route: RouteDeclarer }): Router {
   const router = Router();
 
   options.route(router, {
@@ -72,12 +72,21 @@ export function adminTenantRoutes(options: { lifecycle: LifecycleService; stallH
       tags: ['admin', 'lifecycle'],
       params: tenantPathSchema,
       body: softDeleteSchema,
-      responses: { 202: { description: 'Soft-deleted; offboarding waits for the retention to end' }, 409: TRANSITION_RESPONSES[409] },
+      responses: {
+        202: { description: 'Soft-deleted; offboarding waits for the retention to end' },
+        409: TRANSITION_RESPONSES[409],
+        422: { description: 'retentionDays is below the retention floor (TENANT_RETENTION_FLOOR_DAYS) and the operator may not terminate' },
+      },
     },
     handler: async (request, response) => {
       const { tenantId } = parseOr400(tenantPathSchema, request.params, 'path');
       const body = parseOr400(softDeleteSchema, request.body ?? {});
-      const answer = answered(await options.lifecycle.transition(tenantId, 'softDelete', { actor: actorOf(principalOf(response)), reason: body.reason, retentionDays: body.retentionDays }));
+      const caller = principalOf(response);
+      const belowFloor = retentionFloorProblem({ retentionDays: body.retentionDays, floorDays: options.retentionFloorDays, operatorRole: caller.kind === 'operator' ? caller.role : 'ops' });
+      if (belowFloor) {
+        throw new Problem(422, 'Retention below floor', belowFloor, { retentionFloorDays: options.retentionFloorDays, errors: [{ path: 'retentionDays', message: `must be at least ${options.retentionFloorDays}` }] });
+      }
+      const answer = answered(await options.lifecycle.transition(tenantId, 'softDelete', { actor: actorOf(caller), reason: body.reason, retentionDays: body.retentionDays }));
       response.status(202).location(`/api/v1/admin/tenants/${tenantId}`).json(answer);
     },
   });

@@ -6,6 +6,7 @@ import type { KillSwitches } from '../../gates/kill-switch-gate';
 import type { Metrics } from '../../observability/metrics';
 import type { SignupService } from '../../services/signup-service';
 import type { RouteDeclarer } from '../auth';
+import { publicSignupProgress } from '../../domain/signup-progress';
 import { signupSwitch } from '../kill-switches';
 import type { RateLimitStores } from '../rate-limit-store';
 import { Problem, parseOr400 } from '../problem';
@@ -83,15 +84,16 @@ export function signupRoutes(options: SignupRouteOptions): Router {
     path: '/api/v1/signup/:workflowId',
     auth: 'public',
     docs: {
-      summary: "A signup's progress: each step's state and the outcome",
+      summary: "A signup's progress: running, active (check your email) or failed; the same whoever the address belongs to",
       tags: ['signup'],
       params: signupStatusParamsSchema,
-      responses: { 200: { description: 'Progress from the saga', schema: signupStatusSchema } },
+      responses: { 200: { description: 'Coarse progress from the saga (operators read the steps at /api/v1/admin/signups/{workflowId})', schema: signupStatusSchema } },
     },
     handler: async (request, response) => {
       const { workflowId } = parseOr400(signupStatusParamsSchema, request.params, 'path');
-      const { signupFingerprint: _private, ...progress } = await options.signups.progress(workflowId);
-      response.json({ workflowId, ...progress });
+      const progress = await options.signups.progress(workflowId);
+      const answer: z.infer<typeof signupStatusSchema> = { workflowId, tenantId: progress.tenantId, slug: progress.slug, ...publicSignupProgress(progress) };
+      response.json(answer);
     },
   });
 

@@ -11,7 +11,7 @@ import { tenantNotFound, tenantPrincipalOf, type RouteDeclarer } from '../auth';
 import { gateProblem } from '../gate-problem';
 import type { RateLimitStores } from '../rate-limit-store';
 import { Problem, parseOr400 } from '../problem';
-import { invitationPathSchema, inviteRequestSchema, memberPathSchema, memberRoleRequestSchema, tenantViewSchema } from '../schemas/accounts';
+import { invitationPathSchema, inviteRequestSchema, memberPathSchema, memberRoleRequestSchema, tenantViewSchema, verificationResendSchema } from '../schemas/accounts';
 import { tenantPathSchema } from '../schemas/billing-state';
 import { hourlyLimit } from './accounts';
 
@@ -53,12 +53,14 @@ export function teamRoutes(options: { accounts: AccountServices; orm: Orm; route
       summary: 'Send a fresh verification link to the owner (the previous link stops working)',
       tags: ['tenants'],
       params: tenantPathSchema,
+      body: verificationResendSchema,
       responses: { 202: { description: 'A new link is on its way' }, 409: { description: 'The tenant is verified already, or needs no verification' } },
     },
     before: [hourlyLimit({ stores: options.stores, gates: options.gates, name: 'verificationResendLimit', limit: options.accounts.limits.verificationResendsPerTenant, keyGenerator: (request) => `tenant:${String(request.params.tenantId)}`, boundary: 'verification_resend' })],
-    handler: async (_request, response) => {
+    handler: async (request, response) => {
       const caller = tenantPrincipalOf(response);
-      const outcome = await verification.resend(caller.tenantId, actorOf(caller));
+      const { reason } = parseOr400(verificationResendSchema, request.body ?? {});
+      const outcome = await verification.resend(caller.tenantId, actorOf(caller), reason);
       if (outcome.kind === 'not_pending') throw new Problem(409, 'Nothing to verify', outcome.state === 'verified' ? 'The email is already verified.' : 'This tenant needs no email verification.');
       if (outcome.kind === 'refused') throw new Problem(409, 'Nothing to verify', outcome.message);
       response.status(202).json(outcome.view);

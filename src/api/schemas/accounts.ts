@@ -31,6 +31,8 @@ export const extendInvitationSchema = z.strictObject({
   reason,
 });
 export const operatorReasonSchema = z.strictObject({ reason });
+/** A tenant's own resend: the reason is optional, and goes into the audit row when given. */
+export const verificationResendSchema = z.strictObject({ reason: reason.optional() });
 export const undeliveredMailQuerySchema = z.strictObject({
   limit: z.coerce.number({ message: 'must be a number' }).int().min(1).max(500).default(100),
 });

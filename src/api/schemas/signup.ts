@@ -38,11 +38,24 @@ export const signupStatusParamsSchema = z.strictObject({
 
 const stepStateSchema = z.enum(['pending', 'running', 'completed', 'failed', 'compensating', 'compensated', 'compensation_failed']);
 
+/**
+ * The public progress: coarse on purpose (issue 21 item 6). A signup whose address already has an account answers
+ * exactly as any other; the steps are the operators' (signupDetailSchema).
+ */
 export const signupStatusSchema = z.object({
   workflowId: z.string(),
   tenantId: z.uuid(),
   slug: z.string(),
-  outcome: z.enum(['running', 'rolling_back', 'active', 'failed', 'rollback_failed']),
+  outcome: z.enum(['running', 'active', 'failed']),
+  detail: z.string(),
+});
+
+/** The saga's own view, for operators: each step, the failure and whether the address had an account. */
+export const signupDetailSchema = z.object({
+  workflowId: z.string(),
+  tenantId: z.uuid(),
+  slug: z.string(),
+  outcome: z.enum(['running', 'rolling_back', 'active', 'failed', 'rollback_failed', 'existing_account_notified']),
   currentStep: z.enum(PROVISIONING_STEPS).nullable(),
   steps: z.array(z.object({ name: z.enum(PROVISIONING_STEPS), state: stepStateSchema })),
   failure: z.object({ step: z.enum(PROVISIONING_STEPS), type: z.string(), message: z.string() }).optional(),

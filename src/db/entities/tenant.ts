@@ -4,7 +4,9 @@ import { ONBOARDING_STATES, TENANT_STATUSES, type OnboardingState, type TenantSt
 
 export class Tenant {
   id!: string;
-  slug!: string;
+  /** Null once a purged, never-verified signup's tombstone has given the name back (releasedSlug keeps what it was). */
+  slug!: string | null;
+  releasedSlug?: string | null;
   name!: string;
   status!: TenantStatus;
   onboardingState?: OnboardingState | null;
@@ -24,7 +26,8 @@ export const TenantSchema = new EntitySchema<Tenant>({
   tableName: 'tenant',
   properties: {
     id: { type: 'uuid', primary: true },
-    slug: { type: 'string', length: 63, unique: 'tenant_slug_unique' },
+    slug: { type: 'string', length: 63, unique: 'tenant_slug_unique', nullable: true },
+    releasedSlug: { type: 'string', length: 63, nullable: true },
     name: { type: 'string', length: 200 },
     status: { enum: true, items: () => [...TENANT_STATUSES], nativeEnumName: undefined, index: 'tenant_status_index' },
     onboardingState: { enum: true, items: () => [...ONBOARDING_STATES], nullable: true },

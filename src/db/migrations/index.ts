@@ -12,6 +12,7 @@ import { Migration20261206020000FourEyes } from './Migration20261206020000FourEy
 import { Migration20261206030000RequestBudgets } from './Migration20261206030000RequestBudgets';
 import { Migration20261206050000MailRationAndCredentialThrottle } from './Migration20261206050000MailRationAndCredentialThrottle';
 import { Migration20261206010000Credentials } from './Migration20261206010000Credentials';
+import { Migration20261206040000SignupNoticeAndReleasedSlugs } from './Migration20261206040000SignupNoticeAndReleasedSlugs';
 
 /** Every committed migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261206030000RequestBudgets', class: Migration20261206030000RequestBudgets },
   { name: 'Migration20261206050000MailRationAndCredentialThrottle', class: Migration20261206050000MailRationAndCredentialThrottle },
   { name: 'Migration20261206010000Credentials', class: Migration20261206010000Credentials },
+  { name: 'Migration20261206040000SignupNoticeAndReleasedSlugs', class: Migration20261206040000SignupNoticeAndReleasedSlugs },
 ];

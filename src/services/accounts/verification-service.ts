@@ -73,7 +73,7 @@ export function createVerificationService(deps: { client: Client; orm: Orm; task
      * A fresh link for a pending signup (the previous one stops working). A verification workflow that is missing (closed
      * by hand) is started again from what Postgres holds: it keeps the original deadline.
      */
-    async resend(tenantId: string, actor: string): Promise<ResendOutcome> {
+    async resend(tenantId: string, actor: string, reason?: string): Promise<ResendOutcome> {
       const state = await this.status(tenantId);
       if (!state) return { kind: 'not_pending', state: 'missing' };
       if (state.state !== 'pending') return { kind: 'not_pending', state: state.state };
@@ -90,7 +90,7 @@ export function createVerificationService(deps: { client: Client; orm: Orm; task
         staticSummary: `Email verification of tenant ${tenantId}`,
       });
       try {
-        return { kind: 'sent', view: await handle.executeUpdate(resendVerificationUpdate, { args: [{ actor }] }) };
+        return { kind: 'sent', view: await handle.executeUpdate(resendVerificationUpdate, { args: [{ actor, ...(reason ? { reason } : {}) }] }) };
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) return { kind: 'refused', message: error.cause.message };
         throw error;
