@@ -26,9 +26,9 @@ export const MIGRATIONS = [
   { name: 'Migration20261201190511PolicyVersions', class: Migration20261201190511PolicyVersions },
   { name: 'Migration20261202090000RunAuditSweep', class: Migration20261202090000RunAuditSweep },
   { name: 'Migration20261202100000Accounts', class: Migration20261202100000Accounts },
+  { name: 'Migration20261206010000Credentials', class: Migration20261206010000Credentials },
   { name: 'Migration20261206020000FourEyes', class: Migration20261206020000FourEyes },
   { name: 'Migration20261206030000RequestBudgets', class: Migration20261206030000RequestBudgets },
-  { name: 'Migration20261206050000MailRationAndCredentialThrottle', class: Migration20261206050000MailRationAndCredentialThrottle },
-  { name: 'Migration20261206010000Credentials', class: Migration20261206010000Credentials },
   { name: 'Migration20261206040000SignupNoticeAndReleasedSlugs', class: Migration20261206040000SignupNoticeAndReleasedSlugs },
+  { name: 'Migration20261206050000MailRationAndCredentialThrottle', class: Migration20261206050000MailRationAndCredentialThrottle },
 ];
