@@ -64,6 +64,3 @@ const API_KEY_ACTOR = new RegExp(`^api_key:(${UUID})$`);
 export function credentialOfActor(actor: string): { userId: string | null; apiKeyId: string | null } {
   return { userId: USER_ACTOR.exec(actor)?.[1] ?? null, apiKeyId: API_KEY_ACTOR.exec(actor)?.[1] ?? null };
 }
-
-/** The same `user:<uuid>` test in SQL, for an actor column read in the statement itself (an API key's creator). */
-export const USER_ACTOR_SQL_PATTERN = `^user:${UUID}$`;

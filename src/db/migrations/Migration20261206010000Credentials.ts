@@ -12,6 +12,8 @@ export class Migration20261206010000Credentials extends Migration {
 
     this.addSql(`alter table "api_key" add column "created_by_user_id" uuid null, add column "expires_at" timestamptz null, add column "last_used_at" timestamptz null;`);
     this.addSql(`create index "api_key_creator_index" on "api_key" ("tenant_id", "created_by_user_id");`);
+    // Keys made before this release name their creator only in the actor text: they die with that person's standing too.
+    this.addSql(`update "api_key" set "created_by_user_id" = substr("created_by", 6)::uuid where "created_by" ~ '^user:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';`);
 
     this.addSql(`alter table "refresh_token" drop constraint if exists "refresh_token_revoked_reason_check";`);
     this.addSql(`alter table "refresh_token" add constraint "refresh_token_revoked_reason_check" check("revoked_reason" in ('rotated', 'logout', 'reuse_detected', 'membership_gone', 'offboarded', 'password_reset', 'logout_everywhere', 'role_changed', 'tenant_suspended', 'tenant_deleted'));`);
