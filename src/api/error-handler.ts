@@ -2,6 +2,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { dependencyClassOf, dependencyUnavailable } from './dependency-problem';
 import { Problem, sendProblem } from './problem';
 
 interface HttpError { status?: number; statusCode?: number; type?: string; expose?: boolean }
@@ -34,10 +36,24 @@ function toProblem(error: unknown): Problem | undefined {
   return undefined;
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, metrics?: Pick<Metrics, 'dependencyUnavailable'>): ErrorRequestHandler {
   return (error, request, response, _next) => {
+    // The request deadline answered already (src/api/request-deadline.ts): the late outcome has nowhere to go.
+    if (response.headersSent) {
+      logger.debug({ method: request.method, path: request.path, errorName: (error as Error)?.name }, 'answer dropped: the request was answered at its deadline');
+      return;
+    }
     const problem = toProblem(error);
     if (problem) return sendProblem(response, problem, request.originalUrl);
+    // An outage is not our bug: 503 with Retry-After naming the dependency's class, never a 500 ("do not retry").
+    const dependency = dependencyClassOf(error);
+    if (dependency) {
+      metrics?.dependencyUnavailable.inc({ dependency });
+      // Name and code only: a driver's message can carry the statement.
+      const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+      logger.warn({ dependency, errorName: name, code, method: request.method, path: request.path }, 'dependency unavailable: answered 503');
+      return sendProblem(response, dependencyUnavailable(dependency), request.originalUrl);
+    }
     logger.error({ err: error, method: request.method, path: request.path }, 'unhandled error');
     sendProblem(response, new Problem(500, 'Internal error', 'Something went wrong on our side; try again later.'), request.originalUrl);
   };
