@@ -86,7 +86,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
   const workerMetrics = worker ? () => temporalWorkerMetrics(workerMetricsAddress(config)) : undefined;
   if (!config.PROCESS_ROLES.includes('api')) {
     // A worker-only process still answers its probes and serves the counters its workflows and activities made.
-    const app = buildOperationsApp({ metrics, readiness, extraMetrics: workerMetrics });
+    const app = buildOperationsApp({ metrics, readiness, extraMetrics: workerMetrics, logger, requestDeadlineSeconds: config.REQUEST_DEADLINE_SECONDS });
     server = await listen(app, config.WORKER_HTTP_PORT, config.API_HOST);
     url = `http://${config.API_HOST}:${config.WORKER_HTTP_PORT}`;
   } else {
