@@ -36,7 +36,8 @@ beforeAll(async () => {
   postgres = await startFreezableProxy({ host: databaseUrl.hostname, port: Number(databaseUrl.port) });
   databaseUrl.host = postgres.address;
   stack = await startSecurityStack(
-    { TEMPORAL_ADDRESS: temporal.address, REQUEST_DEADLINE_SECONDS: String(DEADLINE_SECONDS), DATABASE_QUERY_TIMEOUT_SECONDS: '1' },
+    // The team is unverified: its daily run allowance would end the test before the outages do.
+    { TEMPORAL_ADDRESS: temporal.address, REQUEST_DEADLINE_SECONDS: String(DEADLINE_SECONDS), DATABASE_QUERY_TIMEOUT_SECONDS: '1', UNVERIFIED_RUNS_PER_DAY: '100000' },
     { databaseUrl: databaseUrl.toString() },
   );
   direct = await testOrm();
@@ -47,13 +48,17 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  temporal.thaw();
-  postgres.thaw();
+  for (const proxy of [temporal, postgres]) {
+    proxy.revive();
+    proxy.thaw();
+  }
 });
 
 afterAll(async () => {
-  temporal?.thaw();
-  postgres?.thaw();
+  for (const proxy of [temporal, postgres]) {
+    proxy?.revive();
+    proxy?.thaw();
+  }
   await stack?.stop();
   await direct?.close(true);
   await temporal?.close();
@@ -177,6 +182,42 @@ describe('Postgres frozen', () => {
     expect((await retryUntilAnswered(() => calls.unsuspend())).status).toBe(200);
   });
 
+});
+
+describe.each([
+  { dependency: 'temporal' as const, proxy: () => temporal },
+  { dependency: 'database' as const, proxy: () => postgres },
+])('$dependency killed', ({ dependency, proxy }) => {
+  it('answers signup, run submission, a read and an operator action with 503 naming it within the deadline, and each answers once it is back', async () => {
+    const earlier = await retryUntilAnswered(() => calls.submitRun(uniqueSlug('outage-before')));
+    expect(earlier.status).toBe(202);
+    const earlierRunId = (earlier.body as { runId: string }).runId;
+    const slug = uniqueSlug(`outage-k${dependency[0]}`);
+    const runKey = uniqueSlug('outage-run');
+    proxy().kill();
+
+    const answers = await Promise.all([
+      timed(() => calls.signup(slug)),
+      timed(() => calls.submitRun(runKey)),
+      // With Temporal dead the run's status is read from Postgres instead; the signup's progress only Temporal knows.
+      timed(() => (dependency === 'temporal' ? calls.signupProgress(slug) : calls.readRun(earlierRunId))),
+      timed(() => calls.suspend()),
+    ]);
+    for (const answer of answers) expectOutageAnswer(answer, dependency);
+
+    proxy().revive();
+
+    expect((await retryUntilAnswered(() => calls.signup(slug))).status).toBe(202);
+    const runAgain = await retryUntilAnswered(() => calls.submitRun(runKey));
+    expect(runAgain.status).toBe(202);
+    expect(await runRows((runAgain.body as { runId: string }).runId)).toHaveLength(1);
+    expect((await retryUntilAnswered(() => calls.readRun(earlierRunId))).status).toBe(200);
+    expect((await retryUntilAnswered(() => calls.suspend())).status).toBe(200);
+    expect((await retryUntilAnswered(() => calls.unsuspend())).status).toBe(200);
+  });
+});
+
+describe('after the outages', () => {
   it('counts outage answers by class, with no tenant label, and the worker is still running', async () => {
     const metrics = await stack.call('GET', '/metrics');
     const lines = metrics.text.split('\n').filter((line) => line.startsWith('http_dependency_unavailable_total{'));

@@ -2,7 +2,8 @@
  * A TCP proxy in front of one of the suite's shared servers that a test can freeze and thaw, so the shared server
  * itself is never stopped. Frozen, it behaves as a SIGSTOPped server does to its clients: connections are still
  * accepted (the kernel's backlog) and bytes sent are kept, but nothing is answered; thawed, everything held is
- * delivered, in order, and answers flow again.
+ * delivered, in order, and answers flow again. Killed, it behaves as a dead server's host does: every connection is
+ * reset, and new ones with it, until it is revived.
  */
 import net from 'node:net';
 
@@ -12,6 +13,8 @@ export interface FreezableProxy {
   port: number;
   freeze(): void;
   thaw(): void;
+  kill(): void;
+  revive(): void;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,7 @@ interface Pipe {
 
 export async function startFreezableProxy(target: { host: string; port: number }): Promise<FreezableProxy> {
   let frozen = false;
+  let killed = false;
   const pipes = new Set<Pipe>();
 
   const flush = (pipe: Pipe) => {
@@ -48,6 +52,10 @@ export async function startFreezableProxy(target: { host: string; port: number }
   };
 
   const server = net.createServer((client) => {
+    if (killed) {
+      client.resetAndDestroy();
+      return;
+    }
     const pipe: Pipe = { client, toServer: [], toClient: [] };
     pipes.add(pipe);
     client.on('data', (chunk) => {
@@ -79,6 +87,16 @@ export async function startFreezableProxy(target: { host: string; port: number }
         if (!pipe.upstream) connectUpstream(pipe);
         else if (!pipe.upstream.connecting) flush(pipe);
       }
+    },
+    kill() {
+      killed = true;
+      for (const pipe of pipes) {
+        pipe.client.resetAndDestroy();
+        pipe.upstream?.destroy();
+      }
+    },
+    revive() {
+      killed = false;
     },
     async close() {
       for (const pipe of pipes) {
