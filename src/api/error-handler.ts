@@ -37,10 +37,15 @@ function toProblem(error: unknown): Problem | undefined {
 }
 
 export function errorHandler(logger: Logger, metrics?: Pick<Metrics, 'dependencyUnavailable'>): ErrorRequestHandler {
-  return (error, request, response, _next) => {
-    // The request deadline answered already (src/api/request-deadline.ts): the late outcome has nowhere to go.
+  return (error, request, response, next) => {
     if (response.headersSent) {
-      logger.debug({ method: request.method, path: request.path, errorName: (error as Error)?.name }, 'answer dropped: the request was answered at its deadline');
+      // An answer cut off halfway: Express's own handler closes the connection, so the client is not left waiting.
+      if (!response.writableEnded) return next(error);
+      // The request deadline answered already (src/api/request-deadline.ts): the late outcome has nowhere to go. A late
+      // outage or the refused write is expected there; anything else is still a bug worth seeing.
+      const expected = dependencyClassOf(error) !== undefined || (error as { code?: unknown })?.code === 'ERR_HTTP_HEADERS_SENT';
+      if (expected) logger.debug({ method: request.method, path: request.path }, 'late answer dropped: the request was answered at its deadline');
+      else logger.error({ err: error, method: request.method, path: request.path }, 'unhandled error after the request was answered at its deadline');
       return;
     }
     const problem = toProblem(error);
