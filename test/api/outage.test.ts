@@ -95,7 +95,7 @@ function expectOutageAnswer(answer: HttpAnswer & { ms: number }, dependency: Dep
 /**
  * What a well-behaved client does after a 503: the same request again until it is answered; every 503 meanwhile has
  * the outage's shape. A 429 is waited out too (it carries Retry-After): the team's plan allows few runs at once, and the drills' runs, delayed
- * by the outage, can still hold both slots.
+ * by the outage, can still hold them.
  */
 async function retryUntilAnswered<Body>(call: () => Promise<HttpAnswer<Body>>): Promise<HttpAnswer<Body>> {
   let last: HttpAnswer<Body> | undefined;
