@@ -41,6 +41,10 @@ beforeAll(async () => {
     { databaseUrl: databaseUrl.toString() },
   );
   direct = await testOrm();
+});
+
+// A team per test: runs an outage delayed must not hold the next test's admission slots.
+beforeEach(async () => {
   team = await provisionTeam(direct);
   const session = await stack.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email: team.members.owner.email, password: KNOWN_PASSWORD }, from: '10.22.0.1' });
   expect(session.status).toBe(200);
