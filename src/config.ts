@@ -41,10 +41,21 @@ const environmentSchema = z
     WORKER_HTTP_PORT: port(9465),
     /** Reverse proxies in front of the API: per-IP limits key on the address they forward, not theirs. */
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    /**
+     * The longest any API request takes to be answered: past it, 503 with Retry-After. Temporal calls made for a request
+     * share this budget (their gRPC deadline is a second before it), so a dead or frozen dependency is named, not waited on.
+     */
+    REQUEST_DEADLINE_SECONDS: z.coerce.number().int().min(2).max(300).default(10),
 
     DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
     EMBEDDED_PG_PORT: port(5433),
+    /**
+     * Client-side bounds on Postgres: waiting for a pooled connection, opening one, and one statement's answer. A frozen
+     * server never enforces its own statement_timeout, so the client must; a request's transaction (its statement and
+     * the rollback) fits inside REQUEST_DEADLINE_SECONDS at the default.
+     */
+    DATABASE_QUERY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(3),
 
     TEMPORAL_ADDRESS: optionalText,
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -152,6 +163,9 @@ const environmentSchema = z
     BENCH_ROUNDS: z.coerce.number().int().min(1).max(20).default(3),
   })
   .superRefine((env, ctx) => {
+    if (env.DATABASE_QUERY_TIMEOUT_SECONDS >= env.REQUEST_DEADLINE_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_QUERY_TIMEOUT_SECONDS'], message: 'must be shorter than REQUEST_DEADLINE_SECONDS (a request waits on at least one statement)' });
+    }
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
       ctx.addIssue({
         code: 'custom',

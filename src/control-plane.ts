@@ -43,9 +43,9 @@ export interface RunningControlPlane {
  */
 export async function startControlPlane(config: Config, databaseUrl: string, logger: Logger): Promise<RunningControlPlane> {
   const metrics = createMetrics();
-  const orm = await createOrm(databaseUrl, config.DATABASE_POOL_MAX);
-  const applied = await migrate(orm);
+  const applied = await migrateOnce(databaseUrl);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  const orm = await createOrm(databaseUrl, config.DATABASE_POOL_MAX, { queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_SECONDS * 1000 });
   registerActiveTenantsGauge(metrics, () => countActiveTenants(orm));
   registerRunAuditBacklogGauges(metrics, () => readRunAuditBacklog(orm.em.fork()));
   const client = await connectClient(config);
@@ -86,7 +86,7 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
   const workerMetrics = worker ? () => temporalWorkerMetrics(workerMetricsAddress(config)) : undefined;
   if (!config.PROCESS_ROLES.includes('api')) {
     // A worker-only process still answers its probes and serves the counters its workflows and activities made.
-    const app = buildOperationsApp({ metrics, readiness, extraMetrics: workerMetrics });
+    const app = buildOperationsApp({ metrics, readiness, extraMetrics: workerMetrics, logger, requestDeadlineSeconds: config.REQUEST_DEADLINE_SECONDS });
     server = await listen(app, config.WORKER_HTTP_PORT, config.API_HOST);
     url = `http://${config.API_HOST}:${config.WORKER_HTTP_PORT}`;
   } else {
@@ -107,6 +107,8 @@ export async function startControlPlane(config: Config, databaseUrl: string, log
       trustProxy: config.TRUST_PROXY_HOPS,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       accounts: createAccountServices({ client, orm, config }),
+      requestDeadlineSeconds: config.REQUEST_DEADLINE_SECONDS,
+      temporal: client.connection,
     });
     server = await listen(app, config.API_PORT, config.API_HOST);
     url = `http://${config.API_HOST}:${config.API_PORT}`;
@@ -143,6 +145,16 @@ function listen(app: Express, port: number, host: string): Promise<Server> {
     const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
     answerClientErrorsWithProblems(listening);
   });
+}
+
+/** Migrations on a connection of their own, without the statement bounds requests get: DDL on a large table may take long. */
+async function migrateOnce(databaseUrl: string): Promise<string[]> {
+  const migrations = await createOrm(databaseUrl, 2);
+  try {
+    return await migrate(migrations);
+  } finally {
+    await migrations.close(true);
+  }
 }
 
 async function countActiveTenants(orm: Orm): Promise<number> {

@@ -12,6 +12,7 @@ import type { SignupService } from '../services/signup-service';
 import { authenticate, createRouteDeclarer, createTenantGuard } from './auth';
 import { ApiCatalog } from './openapi';
 import { errorHandler, notFoundHandler, requireJsonBody } from './error-handler';
+import { requestDeadline, type RequestDeadlineOptions } from './request-deadline';
 import { readOnlyGuard } from './kill-switches';
 import { accountRoutes } from './routes/accounts';
 import { adminAccountRoutes } from './routes/admin-accounts';
@@ -58,6 +59,10 @@ export interface AppDependencies {
   publicBaseUrl?: string;
   /** Verification, password reset, invitations and members; without it those routes are not mounted (tests of other areas). */
   accounts?: AccountServices;
+  /** Every request is answered within this (503 with Retry-After past it); 10 s when absent. */
+  requestDeadlineSeconds?: number;
+  /** The process's Temporal connection: calls made for a request share its deadline. */
+  temporal?: RequestDeadlineOptions['temporal'];
 }
 
 const BODY_LIMIT = '16kb';
@@ -79,6 +84,8 @@ export function buildApp(deps: AppDependencies): Express {
   });
   app.use(requireJsonBody);
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  // After the body is read (a slow upload is Node's 408, not an outage), before anything that waits on a dependency.
+  app.use(requestDeadline({ deadlineMs: (deps.requestDeadlineSeconds ?? 10) * 1000, temporal: deps.temporal, onTimeout: () => deps.metrics.dependencyUnavailable.inc({ dependency: 'timeout' }) }));
 
   const { access } = deps;
   const catalog = new ApiCatalog();
@@ -133,6 +140,6 @@ export function buildApp(deps: AppDependencies): Express {
   }
 
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, deps.metrics));
   return app;
 }

@@ -2,6 +2,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { dependencyClassOf, dependencyUnavailable } from './dependency-problem';
 import { Problem, sendProblem } from './problem';
 
 interface HttpError { status?: number; statusCode?: number; type?: string; expose?: boolean }
@@ -34,10 +36,29 @@ function toProblem(error: unknown): Problem | undefined {
   return undefined;
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error, request, response, _next) => {
+export function errorHandler(logger: Logger, metrics?: Pick<Metrics, 'dependencyUnavailable'>): ErrorRequestHandler {
+  return (error, request, response, next) => {
+    if (response.headersSent) {
+      // An answer cut off halfway: Express's own handler closes the connection, so the client is not left waiting.
+      if (!response.writableEnded) return next(error);
+      // The request deadline answered already (src/api/request-deadline.ts): the late outcome has nowhere to go. A late
+      // outage or the refused write is expected there; anything else is still a bug worth seeing.
+      const expected = dependencyClassOf(error) !== undefined || (error as { code?: unknown })?.code === 'ERR_HTTP_HEADERS_SENT';
+      if (expected) logger.debug({ method: request.method, path: request.path }, 'late answer dropped: the request was answered at its deadline');
+      else logger.error({ err: error, method: request.method, path: request.path }, 'unhandled error after the request was answered at its deadline');
+      return;
+    }
     const problem = toProblem(error);
     if (problem) return sendProblem(response, problem, request.originalUrl);
+    // An outage is not our bug: 503 with Retry-After naming the dependency's class, never a 500 ("do not retry").
+    const dependency = dependencyClassOf(error);
+    if (dependency) {
+      metrics?.dependencyUnavailable.inc({ dependency });
+      // Name and code only: a driver's message can carry the statement.
+      const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+      logger.warn({ dependency, errorName: name, code, method: request.method, path: request.path }, 'dependency unavailable: answered 503');
+      return sendProblem(response, dependencyUnavailable(dependency), request.originalUrl);
+    }
     logger.error({ err: error, method: request.method, path: request.path }, 'unhandled error');
     sendProblem(response, new Problem(500, 'Internal error', 'Something went wrong on our side; try again later.'), request.originalUrl);
   };

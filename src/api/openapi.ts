@@ -42,7 +42,8 @@ const problemSchema = {
     errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] } },
     gate: { type: 'string', description: 'The gate that refused the request (lifecycle, protection, billing, kill_switch, governance, verification)' },
     reason: { type: 'string', description: 'Why the gate or the workflow refused it' },
-    retryAfterSeconds: { type: 'integer', description: 'With 429: when trying again can succeed (also in Retry-After)' },
+    retryAfterSeconds: { type: 'integer', description: 'With 429 or 503: when trying again can succeed (also in Retry-After)' },
+    dependency: { type: 'string', enum: ['temporal', 'database', 'timeout'], description: 'With 503: the class of dependency that was unavailable (timeout: the request deadline passed)' },
   },
 };
 
@@ -51,7 +52,7 @@ const validationProblemSchema = {
   allOf: [{ $ref: '#/components/schemas/Problem' }, { type: 'object', required: ['errors'], properties: { errors: { minItems: 1 } } }],
 };
 
-type ProblemStatus = 400 | 401 | 403 | 404 | 408 | 413 | 415 | 429 | 431;
+type ProblemStatus = 400 | 401 | 403 | 404 | 408 | 413 | 415 | 429 | 431 | 503;
 
 /** The problems every route of a kind can answer, as shared responses (components/responses), in the error handler's words. */
 const SHARED_PROBLEMS: Record<ProblemStatus, { name: string; response: Record<string, unknown> }> = {
@@ -88,6 +89,15 @@ const SHARED_PROBLEMS: Record<ProblemStatus, { name: string; response: Record<st
     },
   },
   431: { name: 'RequestHeaderFieldsTooLarge', response: problemResponse('The request header fields together exceed what the server accepts') },
+  503: {
+    name: 'DependencyUnavailable',
+    response: {
+      ...problemResponse(
+        'Temporal or Postgres is unreachable or too slow, or the request deadline (REQUEST_DEADLINE_SECONDS) passed: `type` ends in /temporal, /database or /timeout. Nothing about the request was wrong: send the same request again after Retry-After seconds (a signup, or a run with the same Idempotency-Key, lands on what an earlier attempt started)',
+      ),
+      headers: { 'Retry-After': { description: 'Seconds until trying again can succeed', schema: { type: 'integer' } } },
+    },
+  },
 };
 
 function problemResponse(description: string, schema: 'Problem' | 'ValidationProblem' = 'Problem') {
@@ -99,13 +109,16 @@ function problemResponse(description: string, schema: 'Problem' | 'ValidationPro
  * refuses one sent too slowly (408) or with too many header bytes (431), and the app's body checks, so any route
  * refuses a path that is not UTF-8 or malformed JSON (400), a body over the limit (413) or one that is not JSON (415);
  * a guarded route refuses missing credentials (401) and a caller without the right (403); a path that names something
- * can name nothing (404); everything under /api is counted in a request budget (app.ts), a throttle (429).
+ * can name nothing (404); everything under /api is counted in a request budget (app.ts), a throttle (429); and any
+ * route answers 503 with Retry-After when a dependency is down or its deadline passes.
  */
 function problemsOfKind(entry: CatalogEntry): ProblemStatus[] {
   const statuses: ProblemStatus[] = [400, 408, 413, 415, 431];
   if (parseRequirement(entry.auth).kind !== 'public') statuses.push(401, 403);
   if (entry.path.includes('/:')) statuses.push(404);
   if (entry.path.startsWith('/api/')) statuses.push(429);
+  // Every route answers within the request deadline, a dependency outage included (src/api/request-deadline.ts).
+  statuses.push(503);
   return statuses;
 }
 

@@ -8,6 +8,9 @@ export interface FieldError {
 
 /** An RFC 9457 problem a route raises on purpose; the error handler writes it as application/problem+json. */
 export class Problem extends Error {
+  /** The problem's type URI when the title alone does not name it (a dependency's class under one title). */
+  typeUri?: string;
+
   constructor(
     readonly status: number,
     readonly title: string,
@@ -32,7 +35,7 @@ export function sendProblem(response: Response, problem: Problem, instance?: str
     .set(problem.headers)
     .type('application/problem+json')
     .json({
-      type: problemType(problem.title),
+      type: problem.typeUri ?? problemType(problem.title),
       title: problem.title,
       status: problem.status,
       ...(problem.detail ? { detail: problem.detail } : {}),

@@ -67,6 +67,12 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    dependencyUnavailable: new Counter({
+      name: 'http_dependency_unavailable_total',
+      help: 'API requests answered 503 because a dependency was down or too slow, by class (temporal, database; timeout: the request deadline passed first)',
+      labelNames: ['dependency'] as const,
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'API request duration by method, route template and status',

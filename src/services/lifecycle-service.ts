@@ -16,12 +16,11 @@ import {
 import { Tenant } from '../db/entities';
 import type { Orm } from '../db/orm';
 import { isLifecycleState, LifecycleRefusal, lifecycleRefusal, SYSTEM_TENANT_ID, type LifecycleAction, type LifecycleRefusalType, type Refusal } from '../domain/lifecycle';
+import { isTemporalUnavailable } from '../temporal/temporal-errors';
 import { tenantLifecycleWorkflowId } from '../temporal/workflow-ids';
 import { createLifecycleStarter } from './lifecycle-starter';
 
 const LIVE_VIEW_TIMEOUT_MS = 3_000;
-const GRPC_DEADLINE_EXCEEDED = 4;
-const isDeadlineExceeded = (error: unknown) => (error as { code?: number })?.code === GRPC_DEADLINE_EXCEEDED || (error as { cause?: { code?: number } })?.cause?.code === GRPC_DEADLINE_EXCEEDED;
 
 export type TransitionOutcome = { kind: 'done'; answer: TransitionAnswer } | { kind: 'not_found' } | { kind: 'refused'; refusal: Refusal };
 
@@ -74,10 +73,13 @@ export function createLifecycleService(deps: { client: Client; orm: Orm; taskQue
   async function liveView(tenantId: string): Promise<LifecycleView | null> {
     const handle = deps.client.workflow.getHandle(tenantLifecycleWorkflowId(tenantId));
     try {
-      if ((await handle.describe()).status.name !== 'RUNNING') return null;
-      return await deps.client.connection.withDeadline(Date.now() + LIVE_VIEW_TIMEOUT_MS, () => handle.query(lifecycleStateQuery));
+      // Both calls within the bound: the view answers from Postgres while Temporal is down or frozen, too.
+      return await deps.client.connection.withDeadline(Date.now() + LIVE_VIEW_TIMEOUT_MS, async () => {
+        if ((await handle.describe()).status.name !== 'RUNNING') return null;
+        return handle.query(lifecycleStateQuery);
+      });
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError || isDeadlineExceeded(error)) return null;
+      if (error instanceof WorkflowNotFoundError || isTemporalUnavailable(error)) return null;
       throw error;
     }
   }

@@ -31,6 +31,7 @@ import { loadAuditedRuns } from '../db/run-audit-queries';
 import { auditFindings, type AuditFinding } from '../domain/run-audit';
 import type { RunPlan } from '../domain/step-kinds';
 import { RUN_DEGRADED, RUN_PHASE, TENANT_ID } from '../temporal/search-attributes';
+import { isTemporalUnavailable } from '../temporal/temporal-errors';
 import { runWorkflowId } from '../temporal/workflow-ids';
 import type { runWorkflow } from '../../workflows/run';
 
@@ -258,7 +259,10 @@ export function createRunService(deps: RunServiceDependencies) {
       try {
         await startRunWorkflow(input, submission);
       } catch (error) {
-        if (reservation === 'reserved') await releaseReservation(runId, submission.tenantId);
+        // Temporal unreachable or silent: the start may have landed all the same. Releasing then would leave a running
+        // workflow without its row, and a retried key would admit it a second time; the reservation sweep frees the
+        // slot later if the workflow never started, and a retry of the key meanwhile lands on this run.
+        if (reservation === 'reserved' && !isTemporalUnavailable(error)) await releaseReservation(runId, submission.tenantId);
         throw error;
       }
       return { kind: reservation === 'reserved' ? 'accepted' : 'duplicate', runId, workflowId };

@@ -32,6 +32,7 @@ describe('health endpoints', () => {
     const response = await request(api.build({}, { readiness: checks })).get('/readyz');
     expect(response.status).toBe(503);
     expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(response.headers['retry-after']).toMatch(/^[1-9]\d*$/);
     expect(response.body).toMatchObject({ failing: ['worker'], checks: { database: 'ok', temporal: 'ok' } });
   });
 

@@ -83,13 +83,14 @@ describe('the OpenAPI document', () => {
     const { paths } = await served();
     const statuses = (template: string, method: string) => Object.keys(paths[template]![method]!.responses).filter((status) => status !== 'default');
     // A tenant route naming a tenant: bad input, no credential, no right, no such tenant, throttled.
-    expect(statuses('/api/v1/tenants/{tenantId}/api-keys', 'post')).toEqual(['201', '400', '401', '403', '404', '408', '409', '413', '415', '429', '431']);
+    expect(statuses('/api/v1/tenants/{tenantId}/api-keys', 'post')).toEqual(['201', '400', '401', '403', '404', '408', '409', '413', '415', '429', '431', '503']);
     // A public route without a path parameter: no 401, 403 or 404 of its kind; its own 409.
-    expect(statuses('/api/v1/signup', 'post')).toEqual(['202', '400', '408', '409', '413', '415', '429', '431']);
+    expect(statuses('/api/v1/signup', 'post')).toEqual(['202', '400', '408', '409', '413', '415', '429', '431', '503']);
     // Login refuses with 401 and 403 itself, though it is public.
-    expect(statuses('/api/v1/auth/login', 'post')).toEqual(['200', '400', '401', '403', '408', '413', '415', '429', '431']);
-    // Any route refuses a malformed request; outside /api nothing throttles.
-    expect(statuses('/healthz', 'get')).toEqual(['200', '400', '408', '413', '415', '431']);
+    expect(statuses('/api/v1/auth/login', 'post')).toEqual(['200', '400', '401', '403', '408', '413', '415', '429', '431', '503']);
+    // Any route refuses a malformed request and answers an outage with 503; outside /api nothing throttles.
+    expect(statuses('/healthz', 'get')).toEqual(['200', '400', '408', '413', '415', '431', '503']);
+    expect(paths['/api/v1/runs']!.post!.responses['503']).toEqual({ $ref: '#/components/responses/DependencyUnavailable' });
     expect(paths['/api/v1/runs']!.post!.responses['400']).toEqual({ $ref: '#/components/responses/ValidationFailed' });
   });
 

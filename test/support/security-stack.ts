@@ -33,10 +33,10 @@ export const OPERATOR_TOKENS = Object.values(OPERATORS)
   .join(',');
 
 /**
- * Starts the stack with `env` on top of the test config. The proxy hop is trusted so each test can speak from
+ * Starts the stack with `env` on top of the test config (and, given one, a database URL of the test's own: a proxy). The proxy hop is trusted so each test can speak from
  * client addresses of its own (`from`), as clients behind the production proxy do.
  */
-export async function startSecurityStack(env: Record<string, string> = {}): Promise<SecurityStack> {
+export async function startSecurityStack(env: Record<string, string> = {}, options: { databaseUrl?: string } = {}): Promise<SecurityStack> {
   const config = testConfig({
     AUTH_TOKEN_SECRET: TEST_AUTH_SECRET,
     OPERATOR_TOKENS,
@@ -46,7 +46,7 @@ export async function startSecurityStack(env: Record<string, string> = {}): Prom
     TRUST_PROXY_HOPS: '1',
     ...env,
   });
-  const plane = await startControlPlane(config, testDatabaseUrl(), createLogger('silent'));
+  const plane = await startControlPlane(config, options.databaseUrl ?? testDatabaseUrl(), createLogger('silent'));
   const url = plane.url!;
   return {
     url,

@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'key' });
   });
 
+  it('bounds every request at 10 s and each Postgres wait at 3 s by default, and refuses a statement bound no shorter than the request deadline', () => {
+    expect(loadConfig({})).toMatchObject({ REQUEST_DEADLINE_SECONDS: 10, DATABASE_QUERY_TIMEOUT_SECONDS: 3 });
+    expect(loadConfig({ REQUEST_DEADLINE_SECONDS: '30', DATABASE_QUERY_TIMEOUT_SECONDS: '10' })).toMatchObject({ REQUEST_DEADLINE_SECONDS: 30, DATABASE_QUERY_TIMEOUT_SECONDS: 10 });
+    expect(() => loadConfig({ REQUEST_DEADLINE_SECONDS: '5', DATABASE_QUERY_TIMEOUT_SECONDS: '5' })).toThrow(/DATABASE_QUERY_TIMEOUT_SECONDS: must be shorter than REQUEST_DEADLINE_SECONDS/);
+    expect(() => loadConfig({ REQUEST_DEADLINE_SECONDS: '1' })).toThrow(/REQUEST_DEADLINE_SECONDS/);
+  });
+
   it('requires a TLS client certificate and key together', () => {
     expect(() => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/certs/client.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
   });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { RouteDeclarer } from '../auth/route';
+import { DEPENDENCY_RETRY_AFTER_SECONDS } from '../dependency-problem';
 
 /** A readiness probe: resolves when its part works, rejects (or times out) when it does not. */
 export type ReadinessCheck = () => Promise<void>;
@@ -45,6 +46,7 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, route: Rout
       }
       response
         .status(503)
+        .set('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS))
         .type('application/problem+json')
         .json({
           type: 'https://control-plane.dev/problems/not-ready',
