@@ -24,6 +24,11 @@ export async function fuzzWorld(orm: Orm, scope: { tenantIds: string[]; dataOf: 
   };
 }
 
+/**
+ * Tables whose rows count requests, refused ones included: a refused request that counts toward its client's budget or
+ * failure throttle is doing what those tables are for, and changes nothing of any tenant's world.
+ */
+const REQUEST_COUNTERS = /\b(insert\s+into|update|delete\s+from)\s+"?(request_budget_counter|rate_limit_counter|credential_throttle)\b/i;
 const WRITE_STATEMENT = /\b(insert\s+into|delete\s+from|update\s+("?[\w.]+"?)\s+set|truncate|create\s+(table|schema|index)|drop\s+(table|schema|index)|alter\s+table|merge\s+into|copy\s)/i;
 
 interface KnexQuery {
@@ -50,7 +55,7 @@ export function watchWrites(orm: Orm) {
   const pending = new Map<string, string[]>();
   const knex = orm.em.getConnection().getKnex();
   knex.on('query-response', (response: unknown, query: KnexQuery) => {
-    if (!query.sql || !WRITE_STATEMENT.test(query.sql) || rowsChanged(response) === 0) return;
+    if (!query.sql || !WRITE_STATEMENT.test(query.sql) || REQUEST_COUNTERS.test(query.sql) || rowsChanged(response) === 0) return;
     const statement = `${query.sql.replace(/\s+/g, ' ').slice(0, 200)} (${rowsChanged(response)} rows)`;
     if (query.__knexTxId) pending.set(query.__knexTxId, [...(pending.get(query.__knexTxId) ?? []), statement]);
     else statements.push(statement);
