@@ -119,6 +119,18 @@ const runRows = (runId: string) => direct.em.fork().execute<Array<{ id: string }
 const releasedAdmissions = (runId: string) =>
   direct.em.fork().execute<Array<{ action: string }>>(`select action from audit_event where correlation_id = ? and action = 'run.start_failed'`, [runId]);
 
+
+/** After the outage: the retried signup and keyed run land on the one tenant and run, and reads and operator acts answer. */
+async function expectRecovered(input: { slug: string; runKey: string; earlierRunId: string }): Promise<void> {
+  expect((await retryUntilAnswered(() => calls.signup(input.slug))).status).toBe(202);
+  const runAgain = await retryUntilAnswered(() => calls.submitRun(input.runKey));
+  expect(runAgain.status).toBe(202);
+  expect(await runRows((runAgain.body as { runId: string }).runId)).toHaveLength(1);
+  expect((await retryUntilAnswered(() => calls.readRun(input.earlierRunId))).status).toBe(200);
+  expect((await retryUntilAnswered(() => calls.suspend())).status).toBe(200);
+  expect((await retryUntilAnswered(() => calls.unsuspend())).status).toBe(200);
+}
+
 describe('Temporal frozen', () => {
   it('answers signup, run submission, signup progress and an operator action with 503 naming temporal within the deadline; retried after the thaw they land on the one tenant and run', async () => {
     const slug = uniqueSlug('outage-t');
@@ -181,13 +193,7 @@ describe('Postgres frozen', () => {
 
     postgres.thaw();
 
-    expect((await retryUntilAnswered(() => calls.signup(slug))).status).toBe(202);
-    const runAgain = await retryUntilAnswered(() => calls.submitRun(runKey));
-    expect(runAgain.status).toBe(202);
-    expect(await runRows((runAgain.body as { runId: string }).runId)).toHaveLength(1);
-    expect((await retryUntilAnswered(() => calls.readRun(earlierRunId))).status).toBe(200);
-    expect((await retryUntilAnswered(() => calls.suspend())).status).toBe(200);
-    expect((await retryUntilAnswered(() => calls.unsuspend())).status).toBe(200);
+    await expectRecovered({ slug, runKey, earlierRunId });
   });
 
 });
@@ -215,13 +221,7 @@ describe.each([
 
     proxy().revive();
 
-    expect((await retryUntilAnswered(() => calls.signup(slug))).status).toBe(202);
-    const runAgain = await retryUntilAnswered(() => calls.submitRun(runKey));
-    expect(runAgain.status).toBe(202);
-    expect(await runRows((runAgain.body as { runId: string }).runId)).toHaveLength(1);
-    expect((await retryUntilAnswered(() => calls.readRun(earlierRunId))).status).toBe(200);
-    expect((await retryUntilAnswered(() => calls.suspend())).status).toBe(200);
-    expect((await retryUntilAnswered(() => calls.unsuspend())).status).toBe(200);
+    await expectRecovered({ slug, runKey, earlierRunId });
   });
 });
 
