@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { Authentication } from '../auth/principal';
 import { looksLikeApiKey } from '../auth/api-key-format';
+import { isRefreshTokenShaped } from '../auth/refresh-token-format';
 import type { BillingStateSource } from '../billing/billing-state-source';
 import type { RequestBudgets } from '../db/request-budgets';
 import { throttle, type Gate } from '../domain/gate-decision';
@@ -53,6 +54,18 @@ interface CountPlan {
 }
 
 const CLEAR_ENDED_EVERY_MS = 5 * 60_000;
+/** Where a signed-in person renews their session: the route proves its own credential (a refresh token) in the body. */
+const SESSION_REFRESH_PATH = '/api/v1/auth/refresh';
+
+/**
+ * A session renewal carries a credential the route itself proves. It is counted at its address only, never under the
+ * anonymous ceiling: a flood spread over many addresses must not end every signed-in person's session within one
+ * access token's lifetime. A malformed token is refused by the route before any lookup.
+ */
+function renewsSession(request: Request): boolean {
+  const refreshToken = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+  return request.method === 'POST' && request.originalUrl.split('?')[0] === SESSION_REFRESH_PATH && typeof refreshToken === 'string' && isRefreshTokenShaped(refreshToken);
+}
 const BEARER = /^\s*Bearer\s+(\S+)\s*$/i;
 
 const REASONS: Record<RequestPolicyName, (quota: number) => string> = {
@@ -88,9 +101,10 @@ export function createRequestLimits(deps: RequestLimitDependencies) {
     gate: 'protection',
   });
 
-  async function planFor(authentication: Authentication, address: string): Promise<CountPlan> {
+  async function planFor(authentication: Authentication, address: string, request: Request): Promise<CountPlan> {
     if (authentication.outcome !== 'authenticated') {
-      return { narrow: addressBucket(authentication.outcome === 'refused' ? 'refused' : 'anonymous', address), wide: anonymousCeiling() };
+      const narrow = addressBucket(authentication.outcome === 'refused' ? 'refused' : 'anonymous', address);
+      return { narrow, wide: renewsSession(request) ? undefined : anonymousCeiling() };
     }
     const principal = authentication.principal;
     if (principal.kind === 'operator') {
@@ -144,7 +158,7 @@ export function createRequestLimits(deps: RequestLimitDependencies) {
 
   /** After authentication: counts the request in its caller's buckets and refuses it past their budgets. */
   const afterAuthentication: RequestHandler = async (request, response, next) => {
-    const plan = await planFor(authenticationOf(response), addressOf(request));
+    const plan = await planFor(authenticationOf(response), addressOf(request), request);
     const remembered = refuseFromMemory(response, plan);
     if (remembered) return next(remembered);
 

@@ -50,15 +50,17 @@ export async function takeMailRation(em: EntityManager, request: MailRationReque
       request.tenantId, request.recipient, since(MAIL_RATION_WINDOWS.recipient_weekly),
       request.tenantId, request.recipient, since(MAIL_RATION_WINDOWS.recipient_weekly), Math.max(0, budgets.perRecipientPerWeek - 1),
       request.recipient, since(MAIL_RATION_WINDOWS.recipient_daily),
-      request.recipient, since(MAIL_RATION_WINDOWS.recipient_daily), Math.max(0, budgets.recipientPerDay - 1),
+      request.recipient, since(MAIL_RATION_WINDOWS.recipient_daily), Math.max(0, (budgets.recipientPerDay ?? 1) - 1),
     ],
   );
   const at = (value: Date | null | undefined) => (value ? new Date(value) : null);
   const usage: MailRationUsage[] = [
     { scope: 'tenant_daily', limit: budgets.tenantPerDay, used: Number(counted?.tenant_daily ?? 0), limitthNewestAt: at(counted?.tenant_daily_at) },
     { scope: 'recipient_weekly', limit: budgets.perRecipientPerWeek, used: Number(counted?.recipient_weekly ?? 0), limitthNewestAt: at(counted?.recipient_weekly_at) },
-    { scope: 'recipient_daily', limit: budgets.recipientPerDay, used: Number(counted?.recipient_daily ?? 0), limitthNewestAt: at(counted?.recipient_daily_at) },
   ];
+  if (budgets.recipientPerDay !== undefined) {
+    usage.push({ scope: 'recipient_daily', limit: budgets.recipientPerDay, used: Number(counted?.recipient_daily ?? 0), limitthNewestAt: at(counted?.recipient_daily_at) });
+  }
   const decision = mailRationDecision(usage, request.now);
   if (!decision.allowed) return decision;
 

@@ -12,7 +12,11 @@ export type MailRationScope = 'tenant_daily' | 'recipient_weekly' | 'recipient_d
 export interface MailRationBudgets {
   tenantPerDay: number;
   perRecipientPerWeek: number;
-  recipientPerDay: number;
+  /**
+   * Undefined for a verified tenant: the cap across tenants binds unverified senders only, so throwaway signups can
+   * neither mail a stranger past it nor use it up to stop a verified tenant from inviting that person.
+   */
+  recipientPerDay?: number;
 }
 
 /** Operator settings (config) that apply on top of the plan's figure. */
@@ -33,7 +37,7 @@ export function invitationBudgets(input: { verification: EmailVerificationState;
   return {
     tenantPerDay: unverified ? Math.min(input.settings.unverifiedPerDay, input.planInvitationsPerDay) : input.planInvitationsPerDay,
     perRecipientPerWeek: input.settings.perRecipientPerWeek,
-    recipientPerDay: input.settings.recipientPerDay,
+    recipientPerDay: unverified ? input.settings.recipientPerDay : undefined,
   };
 }
 

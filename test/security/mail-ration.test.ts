@@ -1,7 +1,7 @@
 /**
  * Issue 21 item 5, as an attacker meets it over HTTP: invitations are mail to strangers, rationed per tenant per day
  * (3 while unverified), per address per tenant per week (whatever was revoked in between) and per address across
- * tenants per day. Every refusal is a 429 problem+json with Retry-After, and leaves no invitation, workflow or mail.
+ * unverified tenants per day. Every refusal is a 429 problem+json with Retry-After, and leaves no invitation, workflow or mail.
  */
 import { KNOWN_PASSWORD, provisionTeam, type TestTenant } from '../support/auth';
 import { mailsTo, waitForMails } from '../support/mailpit';
@@ -86,9 +86,10 @@ describe('the invitation mail ration', () => {
     expect((await invite(team.tenantId, token, `other-${uniqueSlug('r')}@example.com`)).status).toBe(201);
   });
 
-  it('caps the invitations one address receives a day from all tenants together', async () => {
-    const first = await tenant('verified');
-    const second = await tenant('verified');
+  it('caps the invitations one address receives a day from unverified tenants together, and leaves verified tenants free to invite it', async () => {
+    // Throwaway signups, never verified, aim at one stranger.
+    const first = await tenant('pending');
+    const second = await tenant('pending');
     const stranger = `popular-${uniqueSlug('x')}@example.com`;
     const fromFirst = await invite(first.team.tenantId, first.token, stranger);
     expect(fromFirst.status).toBe(201);
@@ -98,13 +99,18 @@ describe('the invitation mail ration', () => {
     expect((await invite(second.team.tenantId, second.token, stranger)).status).toBe(201);
     await waitForMails(stranger, 3);
 
-    // A third tenant has sent this address nothing (its own cap is untouched): the address's daily cap refuses it.
-    const other = await tenant('verified');
+    // A third unverified tenant has sent this address nothing (its own cap is untouched): the address's daily cap refuses it.
+    const other = await tenant('pending');
     const third = await invite(other.team.tenantId, other.token, stranger);
     expectRationRefusal(third);
     expect(third.body.reason).toBe('too many invitations to this address lately');
     expect(await invitationRows(other.team.tenantId)).toBe(0);
     expect(await invitationWorkflows(other.team.tenantId)).toBe(0);
     expect(await mailsTo(stranger)).toHaveLength(3);
+
+    // The throwaways cannot use the cap up against a verified tenant that wants this person on its team.
+    const employer = await tenant('verified');
+    expect((await invite(employer.team.tenantId, employer.token, stranger)).status).toBe(201);
+    await waitForMails(stranger, 4);
   });
 });

@@ -145,6 +145,8 @@ describe('request budgets at the public edge', () => {
     const ownerToken = await signIn(stack, signedIn.members.owner.email, freshAddress());
     const otherOwner = await signIn(stack, keyHolder.members.owner.email, freshAddress());
     const apiKey = await createKey(stack, keyHolder, otherOwner, freshAddress());
+    const adminLogin = await stack.call<{ refreshToken: string }>('POST', '/api/v1/auth/login', { body: { email: signedIn.members.admin.email, password: KNOWN_PASSWORD }, from: freshAddress() });
+    expect(adminLogin.status).toBe(200);
 
     // The flood from one address: signups, each of which would provision a tenant and mail its owner.
     const attacker = freshAddress();
@@ -173,6 +175,9 @@ describe('request budgets at the public edge', () => {
     const operator = await stack.call('GET', `/api/v1/admin/tenants/${signedIn.tenantId}/billing-state`, { token: OPERATORS.ops.token, from: attacker });
     expect(operator.status).toBe(200);
     expect(fieldItems(operator, 'ratelimit-policy').operator).toEqual({ q: 1000, w: 60 });
+    // A signed-in person renewing their session proves a credential: the spent anonymous ceiling does not end it.
+    const renewed = await stack.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: adminLogin.body.refreshToken }, from: freshAddress() });
+    expect(renewed.status).toBe(200);
 
     // Nothing of a refused signup was written or sent; the admitted ones were, so the check could have failed.
     await Promise.all(signups.slice(0, PER_ADDRESS).map((body) => waitForMails(body.email, 1)));
