@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ApprovalAuthority, FourEyesRefusalType, RunSubmitter } from '../domain/four-eyes';
-import { keyCreatorUserIdSql } from './api-key-creators';
+import type { ApprovalAuthority, FourEyesRefusalType, KeyPeople, RunSubmitter } from '../domain/four-eyes';
+import { keyCreatorUserIdSql, keyOwnerUserIdSql } from './api-key-creators';
 import { recordAudit } from './audit';
 
-/** What a decision on a run is judged by: the run's owner and submitter, the deciding key's person, the tenant's leave. */
+/** What a decision on a run is judged by: the run's owner and submitter, the deciding key's people, the tenant's leave. */
 export interface ApprovalContext {
   /** Undefined when the run has no row (yet): the caller falls back to the workflow to find its owner. */
   run?: { tenantId: string; finished: boolean; submitter: RunSubmitter };
-  /** The person who created the deciding API key; null for a session, or a key of no person. */
-  deciderKeyCreatorUserId: string | null;
+  /** The creator and current owner of the deciding API key; both null for a session, or a key of no person. */
+  deciderKey: KeyPeople;
   authority: ApprovalAuthority;
 }
 
@@ -18,22 +18,32 @@ interface ApprovalContextRow {
   outcome: string | null;
   submitted_by_user_id: string | null;
   submitted_by_key_id: string | null;
+  submitter_key_creator_user_id: string | null;
+  submitter_key_owner_user_id: string | null;
   decider_key_creator_user_id: string | null;
+  decider_key_owner_user_id: string | null;
   api_key_approval_allowed: boolean;
 }
 
 /**
  * Everything four eyes needs in one round trip: the run's row (any tenant's: the caller answers a foreign one as not
- * found), and, in the caller's tenant, the deciding key's creator and whether the tenant lets keys decide runs.
+ * found) and the creator and current owner of the key that submitted it, read now so a key re-owned since still counts
+ * both; and, in the caller's tenant, the deciding key's creator and owner and whether the tenant lets keys decide runs.
  */
 export async function readApprovalContext(em: EntityManager, input: { runId: string; tenantId: string; deciderKeyId: string | null }): Promise<ApprovalContext> {
   const creator = keyCreatorUserIdSql('k');
+  const owner = keyOwnerUserIdSql('k');
+  const people = `select ${creator.sql} as creator_user_id, ${owner.sql} as owner_user_id from api_key k`;
   const [row] = await em.execute<ApprovalContextRow[]>(
     `select r.tenant_id, r.outcome, r.submitted_by_user_id, r.submitted_by_key_id,
-            (select ${creator.sql} from api_key k where k.id = ?::uuid and k.tenant_id = ?) as decider_key_creator_user_id,
+            sk.creator_user_id as submitter_key_creator_user_id, sk.owner_user_id as submitter_key_owner_user_id,
+            dk.creator_user_id as decider_key_creator_user_id, dk.owner_user_id as decider_key_owner_user_id,
             exists (select 1 from policy_rule p where p.tenant_id = ? and p.rule = 'allow_api_key_approval' and p.active) as api_key_approval_allowed
-       from (select 1) as one left join run r on r.id = ?`,
-    [...creator.params, input.deciderKeyId, input.tenantId, input.tenantId, input.runId],
+       from (select 1) as one
+       left join run r on r.id = ?
+       left join lateral (${people} where k.id = r.submitted_by_key_id and k.tenant_id = r.tenant_id) sk on true
+       left join lateral (${people} where k.id = ?::uuid and k.tenant_id = ?) dk on true`,
+    [input.tenantId, input.runId, ...creator.params, ...owner.params, ...creator.params, ...owner.params, input.deciderKeyId, input.tenantId],
   );
   return {
     ...(row?.tenant_id
@@ -41,11 +51,15 @@ export async function readApprovalContext(em: EntityManager, input: { runId: str
           run: {
             tenantId: row.tenant_id,
             finished: row.outcome !== null,
-            submitter: { userId: row.submitted_by_user_id, apiKeyId: row.submitted_by_key_id },
+            submitter: {
+              userId: row.submitted_by_user_id,
+              apiKeyId: row.submitted_by_key_id,
+              keyPeople: { creatorUserId: row.submitter_key_creator_user_id, ownerUserId: row.submitter_key_owner_user_id },
+            },
           },
         }
       : {}),
-    deciderKeyCreatorUserId: row?.decider_key_creator_user_id ?? null,
+    deciderKey: { creatorUserId: row?.decider_key_creator_user_id ?? null, ownerUserId: row?.decider_key_owner_user_id ?? null },
     authority: { apiKeyApprovalAllowed: row?.api_key_approval_allowed === true },
   };
 }

@@ -7,7 +7,7 @@ import { plannedWaitingMs } from '../domain/step-kinds';
 import { storableJson } from '../domain/storable-text';
 import { readActivePolicy } from './policy-rules';
 import { auditRow, executeWithAudit } from './audit';
-import { keyCreatorUserIdSql } from './api-key-creators';
+import { keyOwnerUserIdSql } from './api-key-creators';
 import { runAuditEntry } from './run-trail';
 
 /** Slack on top of a run's planned waiting before a missing finalize_run ack counts as stale. */
@@ -39,9 +39,10 @@ export async function openRunRecords(em: EntityManager, input: RunInput & { work
       details: { stepCount: input.plan.steps.length, kinds: input.plan.steps.map((step) => step.kind) },
     }),
   );
-  // Four eyes: the person behind the submission, a key's creator read in the same statement when a key submitted it.
+  // Four eyes: the person behind the submission, a key's current owner read in the same statement when a key submitted
+  // it (decisions read the key's creator and owner again, so a later re-owning changes nothing).
   const submitter = credentialOfActor(input.submittedBy);
-  const creator = keyCreatorUserIdSql('k');
+  const owner = keyOwnerUserIdSql('k');
   // One statement (one round trip): the row, every expectation and the audit event; each part a no-op when repeated.
   await executeWithAudit(
     em,
@@ -49,7 +50,7 @@ export async function openRunRecords(em: EntityManager, input: RunInput & { work
       ctes: `opened as (
                insert into run (id, tenant_id, workflow_id, phase, plan, step_states, degraded, submitted_by, submitted_by_user_id, submitted_by_key_id, finalize_deadline, created_at, updated_at)
                  values (?, ?, ?, 'CREATED', ?::jsonb, ?::jsonb, false, ?,
-                   coalesce(?::uuid, (select ${creator.sql} from api_key k where k.id = ?::uuid and k.tenant_id = ?)), ?::uuid,
+                   coalesce(?::uuid, (select ${owner.sql} from api_key k where k.id = ?::uuid and k.tenant_id = ?)), ?::uuid,
                    ?, now(), now()) on conflict (id) do nothing),
              expected as (
                insert into run_expectation (run_id, key, kind, created_at) values ${expectations.map(() => '(?, ?, ?, now())').join(', ')}
@@ -62,7 +63,7 @@ export async function openRunRecords(em: EntityManager, input: RunInput & { work
       JSON.stringify(input.plan.steps.map((step, index) => ({ index, kind: step.kind, state: 'pending' }))),
       input.submittedBy,
       submitter.userId,
-      ...creator.params,
+      ...owner.params,
       submitter.apiKeyId,
       input.tenantId,
       submitter.apiKeyId,

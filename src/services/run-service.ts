@@ -187,7 +187,7 @@ export function createRunService(deps: RunServiceDependencies) {
     const submitter = context.run?.submitter ?? { userId: null, apiKeyId: null };
     const verdict = fourEyesVerdict(
       submitter,
-      decider.kind === 'user' ? decider : { kind: 'api_key', apiKeyId: decider.apiKeyId, creatorUserId: context.deciderKeyCreatorUserId },
+      decider.kind === 'user' ? decider : { kind: 'api_key', apiKeyId: decider.apiKeyId, ...context.deciderKey },
       context.authority,
     );
     if (!verdict.allowed) {

@@ -123,7 +123,7 @@ describe('four eyes on approval, over HTTP against the running stack', () => {
 
     const approve = await world.call('POST', `/api/v1/runs/${runId}/approve`, { token: adminKey.key, body: {} });
     expectFourEyesProblem(approve, 'Approval by submitter');
-    expect(approve.body.detail).toMatch(/creator submitted the run/);
+    expect(approve.body.detail).toMatch(/creator or owner submitted the run/);
 
     expect(await refusals(runId)).toEqual([expect.objectContaining({ actor: `api_key:${adminKey.id}`, details: expect.objectContaining({ refusal: 'ApprovalBySubmitter' }) })]);
     expect(await runWorld(runId, world.team.tenantId)).toEqual(before);
@@ -155,6 +155,43 @@ describe('four eyes on approval, over HTTP against the running stack', () => {
     expect(await runWorld(runId, world.team.tenantId)).toEqual(before);
     const detail = await world.call('GET', `/api/v1/runs/${runId}`, { token: world.sessions.owner.token });
     expect(detail.body).toMatchObject({ pendingApproval: { key: 'governance' }, submittedBy: { actor: `api_key:${adminKey.id}`, apiKeyId: adminKey.id, userId: world.sessions.admin.userId } });
+  });
+
+  it('refuses the creator of a key re-owned to another member: neither the run that key submitted nor a decision by that key', async () => {
+    const world = await team();
+    await allowApiKeyApproval(world);
+    const { tenantId } = world.team;
+    /** The owner makes an admin key and re-owns it to the admin through the real route, keeping its secret. */
+    const reownedKey = async (): Promise<{ key: string; id: string }> => {
+      const created = await world.call('POST', `/api/v1/tenants/${tenantId}/api-keys`, { token: world.sessions.owner.token, body: { name: 'handed over', role: 'admin' } });
+      expect(created.status).toBe(201);
+      const reowned = await world.call('PUT', `/api/v1/tenants/${tenantId}/api-keys/${created.body.id}/owner`, { token: world.sessions.owner.token, body: { userId: world.sessions.admin.userId } });
+      expect(reowned.status).toBe(200);
+      return { key: created.body.key, id: created.body.id };
+    };
+
+    // Exploit one: submit with the re-owned key (the run records the admin), approve in the owner's own session.
+    const submittingKey = await reownedKey();
+    const byKey = await waitingDebitRun(world, submittingKey.key);
+    expect((await world.call('GET', `/api/v1/runs/${byKey}`, { token: world.sessions.owner.token })).body.submittedBy).toMatchObject({ apiKeyId: submittingKey.id, userId: world.sessions.admin.userId });
+    // Exploit two: submit in the owner's session, approve with a key the owner created and re-owned to the admin.
+    const decidingKey = await reownedKey();
+    const bySession = await waitingDebitRun(world, world.sessions.owner.token);
+    const before = { byKey: await runWorld(byKey, tenantId), bySession: await runWorld(bySession, tenantId) };
+
+    const ownerApproves = await world.call('POST', `/api/v1/runs/${byKey}/approve`, { token: world.sessions.owner.token, body: { approvalKey: 'governance' } });
+    expectFourEyesProblem(ownerApproves, 'Approval by submitter');
+    const keyApproves = await world.call('POST', `/api/v1/runs/${bySession}/approve`, { token: decidingKey.key, body: { approvalKey: 'governance' } });
+    expectFourEyesProblem(keyApproves, 'Approval by submitter');
+
+    expect((await refusals(byKey)).map((row) => [row.actor, row.details.decision, row.details.refusal])).toEqual([[world.sessions.owner.actor, 'approve', 'ApprovalBySubmitter']]);
+    expect((await refusals(bySession)).map((row) => [row.actor, row.details.decision, row.details.refusal])).toEqual([[`api_key:${decidingKey.id}`, 'approve', 'ApprovalBySubmitter']]);
+    expect({ byKey: await runWorld(byKey, tenantId), bySession: await runWorld(bySession, tenantId) }).toEqual(before);
+    for (const runId of [byKey, bySession]) {
+      expect((await world.call('GET', `/api/v1/runs/${runId}`, { token: world.sessions.admin.token })).body).toMatchObject({ phase: 'GOVERNANCE_CHECK', outcome: null, pendingApproval: { key: 'governance' }, decisions: [] });
+    }
+    expect(await mailsTo(world.team.members.owner.email)).toEqual([]);
+    expect(await mailsTo(world.team.members.admin.email)).toEqual([]);
   });
 
   it("refuses API keys by default (audited); the tenant's allow_api_key_approval rule lets another person's key decide", async () => {
