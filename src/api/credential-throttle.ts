@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { DeviceCookies } from '../auth/device-cookie';
-import { clearCredentialFailures, lockedUntil, pruneCredentialFailures, recordCredentialFailure, type ThrottleCounter, type ThrottleTiming } from '../db/credential-throttle';
+import { clearCredentialFailures, lockedUntil, pruneCredentialFailures, releaseCredentialAttempt, reserveCredentialAttempt, type ThrottleCounter, type ThrottleTiming } from '../db/credential-throttle';
 import type { Orm } from '../db/orm';
 import { throttle } from '../domain/gate-decision';
 import type { GateRecorder } from '../gates/gate-recorder';
@@ -39,8 +39,11 @@ const normalAccount = (account: string) => account.trim().toLowerCase();
 /**
  * Every route that checks a password or a link token asks this one throttle, so they share its counters: per client
  * address; per (account, client address); per account from clients that never signed in to it (OWASP's device
- * cookie: a client that did is exempt from that one and counts per device instead). Only real failures count, a
- * success forgets the caller's own counters, and each lock past the threshold is twice the last (up to the window).
+ * cookie: a client that did is exempt from that one and counts per device instead). Each attempt is counted as a
+ * failure before its credential is checked (`reserve`), so a burst of concurrent attempts gets no more checks than
+ * attempts one after another would; a success or an outcome that is no failure gives it back (`succeeded`,
+ * `released`), so only real failures stay counted. A success forgets the caller's own counters, and each lock past the
+ * threshold is twice the last (up to the window). An attempt that ends in an error stays counted: failing closed.
  * Counters live in Postgres, shared by every API process of the deployment (`scope`), stored under hashed keys.
  */
 export function createCredentialThrottle(deps: { orm: Orm; scope: string; limits: CredentialThrottleLimits; gates: GateRecorder; devices: DeviceCookies; now?: () => Date }) {
@@ -65,33 +68,44 @@ export function createCredentialThrottle(deps: { orm: Orm; scope: string; limits
     return { counters: [fromClient, pair, accountWide], own: [pair.key] };
   }
 
+  const countersFor = (request: Request, account: string | undefined) => countersOf(request, account === undefined ? undefined : normalAccount(account));
+
   return {
-    /** The 429 to answer when any of the attempt's counters is locked (the credential is then not checked at all). */
-    async refusal(request: Request, boundary: CredentialBoundary, account?: string): Promise<Problem | undefined> {
-      const { counters } = countersOf(request, account === undefined ? undefined : normalAccount(account));
-      const at = now();
-      const until = await lockedUntil(deps.orm.em.fork(), counters.map((counter) => counter.key), at);
-      if (!until) return undefined;
-      const retryAfter = Math.max(1, Math.ceil((until.getTime() - at.getTime()) / 1000));
+    /**
+     * Counts the attempt as a failure, or answers the 429 when any of its counters is locked (the credential is then
+     * not checked at all, and the attempt is not counted). Every attempt this lets through must end in `succeeded` or
+     * `released` unless its credential was wrong.
+     */
+    async reserve(request: Request, boundary: CredentialBoundary, account?: string): Promise<Problem | undefined> {
+      const { counters } = countersFor(request, account);
+      const em = deps.orm.em.fork();
+      const at = timing();
+      const { refused, reserved } = await reserveCredentialAttempt(em, counters, at);
+      await pruneCredentialFailures(em, at);
+      if (!refused) return undefined;
+      await releaseCredentialAttempt(em, counters.filter((counter) => reserved.includes(counter.key)), at.now);
+      const until = await lockedUntil(em, counters.map((counter) => counter.key), at.now);
+      // The lock may have been lifted meanwhile (a reservation given back): then a second is enough.
+      const retryAfter = until ? Math.max(1, Math.ceil((until.getTime() - at.now.getTime()) / 1000)) : 1;
       return gateProblem(deps.gates.record(throttle('protection', 'too many failed sign-ins; try again later', retryAfter), { boundary }));
     },
 
-    /** A wrong password or an unknown, used or expired link token: every counter of the attempt takes it. */
-    async failed(request: Request, account?: string): Promise<void> {
-      const em = deps.orm.em.fork();
-      const at = timing();
-      for (const counter of countersOf(request, account === undefined ? undefined : normalAccount(account)).counters) await recordCredentialFailure(em, counter, at);
-      await pruneCredentialFailures(em, at);
+    /** The attempt was no failure (a malformed or weak submission, a gate refusing a right credential): give it back. */
+    async released(request: Request, account?: string): Promise<void> {
+      await releaseCredentialAttempt(deps.orm.em.fork(), countersFor(request, account).counters, now());
     },
 
     /**
-     * The account's credential was right: the caller's own counters (this address's, this device's) start afresh, and
-     * the client gets (or renews) the account's device cookie. The address and account-wide counters are not reset:
-     * one success must not wipe out what others' failures earned.
+     * The account's credential was right: the caller's own counters (this address's, this device's) start afresh, the
+     * others get the attempt back, and the client gets (or renews) the account's device cookie. The address and
+     * account-wide counters are not reset: one success must not wipe out what others' failures earned.
      */
     async succeeded(request: Request, response: Response, account: string): Promise<void> {
       const normal = normalAccount(account);
-      await clearCredentialFailures(deps.orm.em.fork(), countersOf(request, normal).own);
+      const { counters, own } = countersOf(request, normal);
+      const em = deps.orm.em.fork();
+      await clearCredentialFailures(em, own);
+      await releaseCredentialAttempt(em, counters.filter((counter) => !own.includes(counter.key)), now());
       const cookie = deps.devices.issue(normal);
       response.cookie(DEVICE_COOKIE, cookie.value, { httpOnly: true, secure: request.secure, sameSite: 'strict', path: '/api/v1', maxAge: cookie.maxAgeMs });
     },

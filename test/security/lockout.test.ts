@@ -2,7 +2,8 @@
  * Issue 21 item 7, as an attacker meets it over HTTP: failed credential checks lock the (account, client) pair and the
  * client address, never the victim signing in from elsewhere; guessing from many addresses slows unknown clients of
  * the account but not a client holding the account's device cookie; invitation acceptance and link routes share the
- * same counters. Each refusal is a 429 that issued no session.
+ * same counters. Each refusal is a 429 that issued no session. A burst of concurrent guesses gets no more checks than
+ * guesses one after another: each attempt is counted before its password is checked.
  */
 import { randomBytes } from 'node:crypto';
 import { KNOWN_PASSWORD, provisionTeam, type TestTenant } from '../support/auth';
@@ -67,6 +68,23 @@ describe('lockout an attacker cannot aim', () => {
     const victim = await signIn(owner.email, KNOWN_PASSWORD, freshAddress());
     expect(victim.status).toBe(200);
     expect(victim.body).toMatchObject({ userId: owner.userId, tenantId: team.tenantId });
+    expect(await sessionsOf(owner.userId)).toBe(before + 1);
+  });
+
+  it('checks no more than five of thirty concurrent wrong passwords from one address: the rest are refused before the check', async () => {
+    const { owner } = (await provisionTeam(stack.orm)).members;
+    const attacker = freshAddress();
+    const before = await sessionsOf(owner.userId);
+    const answers = await Promise.all(Array.from({ length: 30 }, () => signIn(owner.email, WRONG, attacker)));
+    expect(answers.filter((answer) => answer.status === 401)).toHaveLength(5);
+    const refused = answers.filter((answer) => answer.status !== 401);
+    expect(refused).toHaveLength(25);
+    for (const answer of refused) expectThrottled(answer);
+    // Five guesses locked the pair: the right password from there is not even checked, and no session is issued.
+    expectThrottled(await signIn(owner.email, KNOWN_PASSWORD, attacker));
+    expect(await sessionsOf(owner.userId)).toBe(before);
+    // Only five failures reached the account-wide counter (eight lock it): the owner signs in from elsewhere.
+    expect((await signIn(owner.email, KNOWN_PASSWORD, freshAddress())).status).toBe(200);
     expect(await sessionsOf(owner.userId)).toBe(before + 1);
   });
 

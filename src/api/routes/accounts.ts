@@ -65,13 +65,12 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
     before: [limit('verifyEmailAddressLimit', accounts.limits.linkUsesPerAddress, addressKey, 'verify_email')],
     handler: async (request, response) => {
       const { token } = parseOr400(verifyEmailRequestSchema, request.body);
-      const refusal = await options.credentials.refusal(request, 'verify_email');
+      const refusal = await options.credentials.reserve(request, 'verify_email');
       if (refusal) throw refusal;
       const outcome = await accounts.verification.verify(token);
-      if (outcome.kind === 'invalid') {
-        await options.credentials.failed(request);
-        throw invalidLink();
-      }
+      // An unknown or spent token stays counted as a failure; a valid one gives the attempt back.
+      if (outcome.kind === 'invalid') throw invalidLink();
+      await options.credentials.released(request);
       response.json({ tenantId: outcome.tenantId, verifiedAt: outcome.verifiedAt });
     },
   });
@@ -110,13 +109,11 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
     before: [limit('passwordResetCompleteAddressLimit', accounts.limits.linkUsesPerAddress, addressKey, 'password_reset_complete')],
     handler: async (request, response) => {
       const body = parseOr400(passwordResetCompleteSchema, request.body);
-      const refusal = await options.credentials.refusal(request, 'password_reset_complete');
+      const refusal = await options.credentials.reserve(request, 'password_reset_complete');
       if (refusal) throw refusal;
       const outcome = await accounts.passwordReset.complete(body);
-      if (outcome.kind === 'invalid') {
-        await options.credentials.failed(request);
-        throw invalidLink();
-      }
+      if (outcome.kind === 'invalid') throw invalidLink();
+      await options.credentials.released(request);
       if (outcome.kind === 'weak') throw weakPassword(outcome.problems);
       response.status(204).end();
     },
@@ -142,11 +139,12 @@ export function accountRoutes(options: { accounts: AccountServices; route: Route
       const body = parseOr400(acceptInvitationSchema, request.body);
       // The account is the invited address, known once the link is: its password guesses count as sign-in failures.
       const invitee = await accounts.team.invitee(body.token);
-      const refusal = await options.credentials.refusal(request, 'invitation_accept', invitee);
+      const refusal = await options.credentials.reserve(request, 'invitation_accept', invitee);
       if (refusal) throw refusal;
       const outcome = await accounts.team.accept(body);
-      if (outcome.kind === 'invalid_token' || outcome.kind === 'wrong_password') await options.credentials.failed(request, invitee);
+      // A bad token or a wrong password stays counted as a failure; any other outcome gives the attempt back.
       if (outcome.kind === 'accepted' && invitee !== undefined) await options.credentials.succeeded(request, response, invitee);
+      else if (outcome.kind !== 'invalid_token' && outcome.kind !== 'wrong_password') await options.credentials.released(request, invitee);
       switch (outcome.kind) {
         case 'invalid_token':
           throw invalidLink();

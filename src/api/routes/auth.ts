@@ -48,7 +48,8 @@ export function authRoutes(options: AuthRouteOptions): Router {
     },
     handler: async (request, response) => {
       const body = parseOr400(loginRequestSchema, request.body);
-      const refusal = await options.credentials.refusal(request, 'login', body.email);
+      // Counted as a failure before the password is checked: concurrent guesses cannot outrun the lock.
+      const refusal = await options.credentials.reserve(request, 'login', body.email);
       if (refusal) {
         options.metrics.logins.inc({ outcome: 'rate_limited' });
         throw refusal;
@@ -56,11 +57,11 @@ export function authRoutes(options: AuthRouteOptions): Router {
       const outcome = await options.auth.login(body);
       const problem = answer(outcome, () => new Problem(401, 'Invalid credentials', 'The email or password is incorrect.'));
       options.metrics.logins.inc({ outcome: outcome.kind === 'issued' ? 'success' : outcome.kind });
-      // Only a wrong email or password is a failure; a gate refusing a right password's tenant is not.
-      if (outcome.kind === 'invalid') await options.credentials.failed(request, body.email);
+      // Only a wrong email or password stays a failure; a gate refusing a right password's tenant gives it back.
+      if (outcome.kind === 'issued') await options.credentials.succeeded(request, response, body.email);
+      else if (outcome.kind !== 'invalid') await options.credentials.released(request, body.email);
       if (problem) throw problem;
       if (outcome.kind !== 'issued') return;
-      await options.credentials.succeeded(request, response, body.email);
       response.set('Cache-Control', 'no-store').json(sessionBody(outcome.session));
     },
   });
