@@ -59,10 +59,12 @@ async function main(): Promise<void> {
   // request still counts in Postgres as in production. Per-tenant run ceilings keep their defaults; their 429s are
   // counted apart from errors. The tenants never open their verification mail, so an unverified tenant's allowance
   // (API keys, runs a day) is raised to what a verified one has; before email verification existed these did nothing.
+  // Not NODE_ENV=production: that refuses the one-machine parts (dev server, embedded Postgres, Mailpit) this measures,
+  // and our code reads it nowhere else than in those startup checks (src/production-posture.ts).
   const system = await startSystemUnderLoad({
     UNVERIFIED_API_KEYS: '5',
     UNVERIFIED_RUNS_PER_DAY: '100000',
-    NODE_ENV: 'production',
+    NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
     HOSTED_MODE: 'true',
     SIGNUP_RATE_LIMIT_PER_HOUR: '100000',

