@@ -6,6 +6,8 @@ import { Client } from 'pg';
 
 export interface EmbeddedDatabase {
   url: string;
+  /** Starts the server again from its data directory after it died (Postgres recovers from its WAL). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function startEmbeddedPostgres(options: {
   await createDatabaseIfMissing(options.port, options.database);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
+    restart: () => server.start(),
     stop: () => server.stop(),
   };
 }

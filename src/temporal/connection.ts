@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { temporalAddress, type Config } from '../config';
 import { defaultDeadlineInterceptor } from './call-deadline';
+import { deadlineBoundedRetryInterceptor } from './deadline-retry';
 
 /** Address, TLS and API key from config: the same code reaches the dev server, a cluster or Temporal Cloud. */
 async function connectionSettings(config: Config) {
@@ -19,29 +20,12 @@ async function connectionSettings(config: Config) {
 }
 
 /**
- * The SDK's retry policy, but waiting at most half a second between attempts (it waits up to 5 s): a retry asleep when
- * the call's deadline passes only fails once it wakes, and must do so before the request's backstop answers. More
- * attempts, so retries still ride out a restart as long as the deadline allows. Throttling (RESOURCE_EXHAUSTED) keeps
- * the SDK's longer waits.
- */
-const RETRY_WAIT_CAP_MS = 500;
-const RESOURCE_EXHAUSTED = 8;
-function retriesWithinDeadline() {
-  const sdk = defaultGrpcRetryOptions({ maxAttempts: 30 });
-  return {
-    retryableDecider: sdk.retryableDecider,
-    delayFunction: (attempt: number, status: Parameters<typeof sdk.delayFunction>[1]) =>
-      status.code === RESOURCE_EXHAUSTED ? sdk.delayFunction(attempt, status) : Math.min(RETRY_WAIT_CAP_MS, sdk.delayFunction(attempt, status)),
-  };
-}
-
-/**
  * The process's one client. Every call has a deadline: the request's own when an HTTP request makes it, the request
- * budget otherwise (long polls excepted); the SDK's retries of UNAVAILABLE stop at it instead of going on for ~20 s.
+ * budget otherwise (long polls excepted); the SDK's retries of UNAVAILABLE stop before it instead of going on for ~20 s.
  */
 export async function connectClient(config: Config): Promise<Client> {
   const settings = await connectionSettings(config);
-  const interceptors = [defaultDeadlineInterceptor(config.REQUEST_DEADLINE_SECONDS * 1000), makeGrpcRetryInterceptor(retriesWithinDeadline())];
+  const interceptors = [defaultDeadlineInterceptor(config.REQUEST_DEADLINE_SECONDS * 1000), deadlineBoundedRetryInterceptor()];
   const connection = await Connection.connect({ ...settings, interceptors } satisfies ConnectionOptions);
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }

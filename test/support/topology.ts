@@ -1,23 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { postgresAt } from '../../tools/topology/postgres';
+import { postgresAt, type PostgresServer } from '../../tools/topology/postgres';
 import { freeTopologyPorts, startTopology, type Topology } from '../../tools/topology/topology';
 import { KNOWN_PASSWORD, OPERATORS } from './auth';
 import { testDataDirectory } from './ports';
 import { testDatabaseUrl } from './stack';
 import { waitFor } from './wait';
 
+/** Where a test's topology keeps its files: under the run's data directory, which the global teardown removes. */
+export const topologyDirectory = (runId: string) => path.join(testDataDirectory(process.pid), 'topology', runId);
+
+export const topologyRunId = () => `${process.pid}_${randomBytes(3).toString('hex')}`;
+
 /**
  * The production shape of `npm run topology` (Temporal server on Postgres, its Web UI, 2 API and 2 worker processes)
- * on free ports and on the suite's Postgres server, in databases of its own.
+ * on free ports and, unless given a server of its own, on the suite's Postgres server, in databases of its own.
  */
-export async function startTestTopology(): Promise<Topology> {
-  const runId = `${process.pid}_${randomBytes(3).toString('hex')}`;
+export async function startTestTopology(options: { runId?: string; postgres?: PostgresServer; environment?: Record<string, string> } = {}): Promise<Topology> {
+  const runId = options.runId ?? topologyRunId();
   return startTopology({
-    postgres: postgresAt(testDatabaseUrl()),
+    postgres: options.postgres ?? postgresAt(testDatabaseUrl()),
     databasePrefix: `topology_${runId}_`,
-    // Under the run's data directory, which the global teardown removes.
-    directory: path.join(testDataDirectory(process.pid), 'topology', runId),
+    directory: topologyDirectory(runId),
     ports: await freeTopologyPorts(),
     environment: {
       NODE_ENV: 'test',
@@ -33,6 +37,7 @@ export async function startTestTopology(): Promise<Topology> {
       // Its waits poll the API from one address and credential; the request budgets are tested in test/security.
       ANONYMOUS_RATE_LIMIT_PER_IP_PER_MINUTE: '10000000',
       TENANT_REQUEST_BUDGET_PERCENT: '100000',
+      ...options.environment,
     },
   });
 }
@@ -48,9 +53,10 @@ export class FleetClient {
     return new FleetClient(this.ip, token);
   }
 
-  async call(baseUrl: string, method: string, urlPath: string, options: { body?: unknown; headers?: Record<string, string> } = {}) {
+  async call(baseUrl: string, method: string, urlPath: string, options: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}) {
     const response = await fetch(`${baseUrl}${urlPath}`, {
       method,
+      signal: options.signal,
       headers: {
         'x-forwarded-for': this.ip,
         ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),

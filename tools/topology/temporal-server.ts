@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -32,6 +32,14 @@ export interface TemporalServerPorts {
 export interface TemporalServer {
   address: string;
   metricsUrl: string;
+  pid(): number | undefined;
+  /** SIGKILL: the outage drill. Waits until the process is gone. */
+  kill(): Promise<void>;
+  /** Starts it again on the same config and stores (after kill) and waits until its frontend answers. */
+  restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a frozen server (a partition or a stalled disk looks the same to its clients). */
+  freeze(): void;
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -61,23 +69,53 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   await writeFile(path.join(configDirectory, 'production.yaml'), serverConfig(options));
   await writeFile(path.join(configDirectory, 'dynamicconfig.yaml'), DYNAMIC_CONFIG);
 
-  const child = spawn(TEMPORAL_SERVER, ['--root', options.directory, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logFile = createWriteStream(path.join(options.directory, 'server.log'), { flags: 'a' });
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.pipe(logFile);
-    stream?.on('data', (chunk: Buffer) => options.log?.(chunk.toString().trim()));
-  }
   const address = `127.0.0.1:${options.ports.frontend}`;
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    const started = spawn(TEMPORAL_SERVER, ['--root', options.directory, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = started;
+    const logFile = createWriteStream(path.join(options.directory, 'server.log'), { flags: 'a' });
+    for (const stream of [started.stdout, started.stderr]) {
+      stream?.pipe(logFile);
+      stream?.on('data', (chunk: Buffer) => options.log?.(chunk.toString().trim()));
+    }
+    try {
+      await waitUntilReachable(address, started, 120_000);
+    } catch (error) {
+      started.kill('SIGKILL');
+      throw error;
+    }
+  };
+  await launch();
   try {
-    await waitUntilReachable(address, child, 120_000);
     await ensureNamespace(address, namespace);
   } catch (error) {
-    child.kill('SIGKILL');
+    child?.kill('SIGKILL');
     throw error;
   }
-  return { address, metricsUrl: `http://127.0.0.1:${options.ports.metrics}/metrics`, stop: () => stopChild(child, 20_000) };
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+  return {
+    address,
+    metricsUrl: `http://127.0.0.1:${options.ports.metrics}/metrics`,
+    pid: () => child?.pid,
+    async kill() {
+      if (!running()) return;
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child!.kill('SIGKILL');
+      await exited;
+    },
+    restart: launch,
+    freeze: () => void (running() && child!.kill('SIGSTOP')),
+    thaw: () => void (running() && child!.kill('SIGCONT')),
+    async stop() {
+      if (!child) return;
+      // A frozen server never sees SIGTERM: thawed first, so the orderly stop is not a 20 s wait for SIGKILL.
+      if (running()) child.kill('SIGCONT');
+      await stopChild(child, 20_000);
+    },
+  };
 }
 
 async function applySchema(postgres: PostgresServer, database: string, schema: 'temporal' | 'visibility', log?: (line: string) => void): Promise<void> {

@@ -5,7 +5,7 @@ import { startMailpit } from '../../src/mail/mailpit';
 import { freePort, freePortBelow } from '../fixtures/ports';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process';
 import type { PostgresServer } from './postgres';
-import { startTemporalServer, type TemporalServerPorts } from './temporal-server';
+import { startTemporalServer, type TemporalServer, type TemporalServerPorts } from './temporal-server';
 import { startUiServer } from './ui-server';
 
 /**
@@ -14,6 +14,8 @@ import { startUiServer } from './ui-server';
  */
 export interface Topology {
   temporalAddress: string;
+  /** The Temporal server process itself, for the outage drills (kill, restart, freeze, thaw). */
+  temporalServer: TemporalServer;
   temporalMetricsUrl: string;
   uiUrl: string;
   /** Mailpit's web UI when the topology runs its own mail catcher (no SMTP_URL given). */
@@ -153,7 +155,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       options.ports.workers.map((port, index) => start(`worker-${index + 1}`, 'worker', port, { WORKER_METRICS_PORT: String(options.ports.workerSdkMetrics[index]) })),
     );
     const apis = await Promise.all(options.ports.apis.map((port, index) => start(`api-${index + 1}`, 'api', port)));
-    return { temporalAddress: temporal.address, temporalMetricsUrl: temporal.metricsUrl, uiUrl: ui.url, mailUiUrl, databaseUrl, apis, workers, stop };
+    return { temporalAddress: temporal.address, temporalServer: temporal, temporalMetricsUrl: temporal.metricsUrl, uiUrl: ui.url, mailUiUrl, databaseUrl, apis, workers, stop };
   } catch (error) {
     await stop();
     throw error;
