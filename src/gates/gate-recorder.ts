@@ -20,9 +20,9 @@ export interface GateLog {
 }
 
 /**
- * Every gate decision becomes one log event, one count and one stored event, wherever it is taken (API or worker).
- * Refusals log at info so an operator sees why a client was turned away; allows log at debug because they are every
- * request.
+ * Every gate decision becomes one log event and one count, wherever it is taken (API or worker). Refusals log at info
+ * so an operator sees why a client was turned away, and are stored for the operators' watch lists; allows log at debug
+ * and are only counted, because they are every request: a read must not cost a write.
  */
 export function createGateRecorder(deps: { logger: GateLog; metrics: Metrics; events?: EventSink }) {
   return {
@@ -31,6 +31,7 @@ export function createGateRecorder(deps: { logger: GateLog; metrics: Metrics; ev
       const event = { event: 'gate_decision', ...decision, ...context };
       if (decision.allowed) deps.logger.debug(event, 'gate allowed');
       else deps.logger.info(event, `gate ${decision.gate} ${decision.outcome}: ${decision.reason}`);
+      if (decision.allowed) return decision;
       // Already logged above at the right level; the sink only stores it for the operators' watch lists.
       deps.events?.emit({ type: `gate.${decision.outcome}`, tenantId: context.tenantId, runId: context.runId, data: { ...decision, boundary: context.boundary } }, { log: false });
       return decision;

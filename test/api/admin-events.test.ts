@@ -92,6 +92,17 @@ describe('watch lists', () => {
     expect(billing.body.events.map((event: { type: string }) => event.type)).toEqual(['gate.block']);
   });
 
+  it('store no row for an allowed decision: an authenticated read writes no event', async () => {
+    const tenantId = randomUUID();
+    subject.access.gates.record({ allowed: true, gate: 'lifecycle', outcome: 'allow', reason: 'allowed' }, { boundary: 'GET /api/v1/runs/:runId', tenantId });
+    subject.access.gates.record({ allowed: false, gate: 'lifecycle', outcome: 'block', reason: 'tenant is suspended' }, { boundary: 'POST /api/v1/runs', tenantId });
+    await events.flush();
+    const stored = await orm.em.fork().execute<Array<{ type: string }>>('select type from domain_event where tenant_id = ? order by id', [tenantId]);
+    expect(stored.map((row) => row.type)).toEqual(['gate.block']);
+    const exposition = await subject.metrics.registry.getSingleMetricAsString('gate_decisions_total');
+    expect(exposition).toContain('gate_decisions_total{gate="lifecycle",outcome="allow",boundary="GET /api/v1/runs/:runId"}');
+  });
+
   it('are for operators only', async () => {
     expect((await request(subject.app).get('/api/v1/admin/watch/lifecycle-transitions')).status).toBe(401);
   });
