@@ -43,7 +43,7 @@ export interface ControlPlaneWorkerDependencies {
   mail?: AccountMailDependencies;
 }
 
-const NO_KILL_SWITCHES: KillSwitches = { disableSignup: false, disableRunExecution: false, readOnlyMode: false, globalRateLimitPerMinute: 0 };
+const NO_KILL_SWITCHES: KillSwitches = { disableSignup: false, disableRunExecution: false, readOnlyMode: false };
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 

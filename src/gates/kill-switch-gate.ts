@@ -9,11 +9,6 @@ export interface KillSwitches {
   disableSignup: boolean;
   disableRunExecution: boolean;
   readOnlyMode: boolean;
-  /**
-   * GLOBAL_RATE_LIMIT_PER_MINUTE: requests per minute the deployment serves to callers without a proven credential,
-   * all addresses together; 0 turns the ceiling off. Tenants and operators are limited by their own budgets instead.
-   */
-  globalRateLimitPerMinute: number;
 }
 
 export function signupSwitchDecision(switches: KillSwitches): GateDecision {
@@ -33,9 +28,8 @@ export function readOnlySwitchDecision(switches: KillSwitches, request: { method
   return block('kill_switch', 'the service is in read-only mode');
 }
 
-export const killSwitchesFrom = (config: Pick<Config, 'DISABLE_SIGNUP' | 'DISABLE_RUN_EXECUTION' | 'READ_ONLY_MODE' | 'GLOBAL_RATE_LIMIT_PER_MINUTE'>): KillSwitches => ({
+export const killSwitchesFrom = (config: Pick<Config, 'DISABLE_SIGNUP' | 'DISABLE_RUN_EXECUTION' | 'READ_ONLY_MODE'>): KillSwitches => ({
   disableSignup: config.DISABLE_SIGNUP,
   disableRunExecution: config.DISABLE_RUN_EXECUTION,
   readOnlyMode: config.READ_ONLY_MODE,
-  globalRateLimitPerMinute: config.GLOBAL_RATE_LIMIT_PER_MINUTE,
 });

@@ -110,7 +110,7 @@ describe('run step activities', () => {
     const context = await authorised(tenant.tenantId);
     const switchedOff = createRunStepActivities({
       orm,
-      killSwitches: { disableSignup: false, disableRunExecution: true, readOnlyMode: false, globalRateLimitPerMinute: 0 },
+      killSwitches: { disableSignup: false, disableRunExecution: true, readOnlyMode: false },
     });
     await expect(switchedOff.debitCredits({ ...context, step: { kind: 'credits.debit', amount: 1 } })).rejects.toMatchObject({
       type: 'TenantHalted',

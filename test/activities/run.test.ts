@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => orm.close(true));
 
-const NO_SWITCHES = { disableSignup: false, disableRunExecution: false, readOnlyMode: false, globalRateLimitPerMinute: 0 };
+const NO_SWITCHES = { disableSignup: false, disableRunExecution: false, readOnlyMode: false };
 
 const count = async (sql: string, params: unknown[]) => Number((await orm.em.fork().execute(sql, params))[0]?.count ?? 0);
 

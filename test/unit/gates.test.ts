@@ -6,7 +6,7 @@ import { createGateRecorder } from '../../src/gates/gate-recorder';
 import { readOnlySwitchDecision, runExecutionSwitchDecision, signupSwitchDecision, type KillSwitches } from '../../src/gates/kill-switch-gate';
 import { createMetrics } from '../../src/observability/metrics';
 
-const switches = (overrides: Partial<KillSwitches> = {}): KillSwitches => ({ disableSignup: false, disableRunExecution: false, readOnlyMode: false, globalRateLimitPerMinute: 0, ...overrides });
+const switches = (overrides: Partial<KillSwitches> = {}): KillSwitches => ({ disableSignup: false, disableRunExecution: false, readOnlyMode: false, ...overrides });
 
 describe('gate problems', () => {
   it('turn a throttle into 429 with Retry-After, naming gate and reason', () => {

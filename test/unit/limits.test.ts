@@ -52,7 +52,7 @@ describe('billing gate', () => {
 
 describe('run admission: limits enforced at submission', () => {
   const state = (overrides: Partial<RunSubmissionState> = {}): RunSubmissionState => ({
-    switches: { disableSignup: false, disableRunExecution: false, readOnlyMode: false, globalRateLimitPerMinute: 0 },
+    switches: { disableSignup: false, disableRunExecution: false, readOnlyMode: false },
     tenantStatus: 'active',
     subscriptionState: 'trial',
     limits: Limits.derive('trial', 'trial'),
