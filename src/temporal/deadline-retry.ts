@@ -12,6 +12,8 @@ type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 const RETRY_WAIT_CAP_MS = 500;
 /** RESOURCE_EXHAUSTED keeps the SDK's own backoff: a server shedding load is not helped by faster retries. */
 const RESOURCE_EXHAUSTED = 8;
+/** Room left for the retried attempt itself: an attempt that would start at the deadline's edge would end past it. */
+const ATTEMPT_ALLOWANCE_MS = 100;
 
 export function deadlineBoundedRetryInterceptor(): GrpcInterceptor {
   const defaults = defaultGrpcRetryOptions({ maxAttempts: 30 });
@@ -24,7 +26,7 @@ export function deadlineBoundedRetryInterceptor(): GrpcInterceptor {
         // Decided with the delay it will wait (the SDK's delay has jitter): delayFunction below returns this one.
         const sdkDelayMs = defaults.delayFunction(attempt, status);
         plannedDelayMs = status.code === RESOURCE_EXHAUSTED ? sdkDelayMs : Math.min(RETRY_WAIT_CAP_MS, sdkDelayMs);
-        return deadline === undefined || Date.now() + plannedDelayMs < deadline;
+        return deadline === undefined || Date.now() + plannedDelayMs + ATTEMPT_ALLOWANCE_MS < deadline;
       },
       delayFunction: () => plannedDelayMs,
     })(options, nextCall);
