@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stopChild } from '../../src/temporal/dev-server';
 
@@ -68,7 +69,9 @@ export async function startControlPlaneProcess(options: {
 async function waitUntilReady(url: string, child: ChildProcess, name: string, logFile: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it was ready (log: ${logFile})`);
+    if (child.exitCode !== null) {
+      throw new Error(`${name} exited with code ${child.exitCode} before it was ready; the end of its log (${logFile}):\n${await logTail(logFile)}`);
+    }
     try {
       if ((await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })).ok) return;
     } catch {
@@ -80,4 +83,10 @@ async function waitUntilReady(url: string, child: ChildProcess, name: string, lo
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
+}
+
+/** The last lines of a process's log, so a failed start says why even after the test's data directory is gone. */
+async function logTail(logFile: string, lines = 30): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return text.split('\n').slice(-lines).join('\n');
 }

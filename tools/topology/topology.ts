@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createOrm, migrate } from '../../src/db/orm';
 import { startMailpit } from '../../src/mail/mailpit';
-import { freePort, freePortBelow } from '../fixtures/ports';
+import { freePortBelow } from '../fixtures/ports';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process';
 import type { PostgresServer } from './postgres';
 import { startTemporalServer, type TemporalServer, type TemporalServerPorts } from './temporal-server';
@@ -73,9 +73,17 @@ export const DEFAULT_TOPOLOGY_PORTS: TopologyPorts = {
 };
 
 export async function freeTopologyPorts(): Promise<TopologyPorts> {
-  const next = () => freePort();
-  // Temporal stores membership ports in a smallint column: the OS's ephemeral range (32768+) does not fit.
-  const membership = () => freePortBelow(32768);
+  // Every port comes from below the OS's ephemeral range (32768+): a port the OS handed out and took back can be
+  // taken again as the source port of any outgoing connection before our process binds it (a worker of the drill
+  // topology once died at start that way). Temporal also stores membership ports in a smallint column.
+  const taken = new Set<number>();
+  const next = async () => {
+    for (;;) {
+      const port = await freePortBelow(32768);
+      if (!taken.has(port)) return taken.add(port), port;
+    }
+  };
+  const membership = next;
   return {
     temporal: {
       frontend: await next(),
